@@ -1,0 +1,44 @@
+"""Batches of ``(x, y)`` from the forms a measure accepts: a pair of arrays or a ``tf.data.Dataset``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import tensorflow as tf
+
+
+def iterate_batches(data, batch_size: int = 128, num_samples: int | None = None) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
+    """Yield ``(x, y)`` tensor batches holding the first ``num_samples`` examples of ``data`` (all if None).
+
+    ``data`` is an ``(x, y)`` pair of arrays, or a ``tf.data.Dataset`` yielding ``(x, y)`` batches (its own
+    batching is kept; the last batch is cut so that exactly ``num_samples`` examples are used).
+    """
+    if num_samples is not None and (not isinstance(num_samples, (int, np.integer)) or num_samples < 1):
+        raise ValueError(f"num_samples must be a positive integer or None, got {num_samples!r}.")
+    if data is None:
+        raise ValueError("This measure needs data: pass (x, y) arrays or a tf.data.Dataset of (x, y) batches.")
+    if isinstance(data, tf.data.Dataset):
+        remaining = num_samples
+        for batch in data:
+            if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+                raise ValueError("A dataset given to a measure must yield (x, y) batches.")
+            x, y = batch[0], batch[1]
+            if remaining is not None:
+                x, y = x[:remaining], y[:remaining]
+                remaining -= int(tf.shape(x)[0])
+            yield tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+            if remaining is not None and remaining <= 0:
+                return
+        return
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(f"data must be an (x, y) pair of arrays or a tf.data.Dataset, got {type(data).__name__}.")
+    x, y = data
+    if len(x) != len(y):
+        raise ValueError(f"data has {len(x)} inputs but {len(y)} targets.")
+    if len(x) == 0:
+        raise ValueError("data holds no examples.")
+    count = len(x) if num_samples is None else min(num_samples, len(x))
+    for start in range(0, count, batch_size):
+        stop = min(start + batch_size, count)
+        yield tf.convert_to_tensor(x[start:stop]), tf.convert_to_tensor(y[start:stop])

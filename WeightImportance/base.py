@@ -1,0 +1,78 @@
+"""The contract every weight importance measure meets.
+
+A measure is used the same way whatever it is::
+
+    measure = WeightImportance.get_measure("fisher", num_samples=512)
+    model.fit(x, y, callbacks=measure.callbacks())     # [] for measures computed after training
+    importances = measure.compute(model, (x, y))       # one array per model.trainable_weights entry
+
+``compute`` returns one ``float64`` NumPy array per entry of ``model.trainable_weights``, with that entry's
+shape, finite, and larger meaning more important. It never changes the model: neither its weights nor its
+BatchNormalization statistics (models are called with ``training=False``).
+
+Measures that accumulate state during training expose it through ``get_state``/``set_state`` so that a run can
+be checkpointed and resumed.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import keras
+import numpy as np
+
+
+class ImportanceMeasure(abc.ABC):
+    """Base class of all measures. Subclasses set ``name`` (their registry key) and implement ``compute``."""
+
+    name: str = ""
+
+    def callbacks(self) -> list[keras.callbacks.Callback]:
+        """Keras callbacks to pass to ``fit`` so the measure can observe training ([] if it needs none)."""
+        return []
+
+    @abc.abstractmethod
+    def compute(self, model: keras.Model, data=None) -> list[np.ndarray]:
+        """One importance array per ``model.trainable_weights`` entry, same shape, larger = more important."""
+
+    def get_state(self) -> dict[str, list[np.ndarray]]:
+        """What the measure accumulated during training, as arrays (empty for post-training measures)."""
+        return {}
+
+    def set_state(self, state: dict[str, list[np.ndarray]]) -> None:
+        """Restore what ``get_state`` returned (e.g. when a run resumes from a checkpoint)."""
+        if state:
+            raise ValueError(f"Measure {self.name!r} keeps no training state, but was given {sorted(state)}.")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+def check_model(model: keras.Model) -> list:
+    """The model's trainable weights; a clear error when it has none."""
+    weights = list(model.trainable_weights)
+    if not weights:
+        raise ValueError(
+            f"Model {model.name!r} has no trainable weights, so there is nothing to score. "
+            "Build the model (call it on an input or give it an Input layer) and leave its layers trainable."
+        )
+    return weights
+
+
+def as_importances(arrays, model: keras.Model, measure: str) -> list[np.ndarray]:
+    """Convert a measure's output to the contract's form and check it (shapes, finiteness)."""
+    weights = model.trainable_weights
+    result = [np.asarray(a, dtype=np.float64) for a in arrays]
+    if len(result) != len(weights):
+        raise RuntimeError(f"Measure {measure!r} returned {len(result)} arrays for {len(weights)} trainable weights.")
+    for index, (array, weight) in enumerate(zip(result, weights)):
+        if array.shape != tuple(weight.shape):
+            raise RuntimeError(
+                f"Measure {measure!r} returned shape {array.shape} for trainable weight {index} "
+                f"({weight.path}) of shape {tuple(weight.shape)}."
+            )
+        if not np.all(np.isfinite(array)):
+            raise FloatingPointError(
+                f"Measure {measure!r} produced non-finite importances for trainable weight {index} ({weight.path})."
+            )
+    return result

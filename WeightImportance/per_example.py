@@ -1,0 +1,69 @@
+"""Vectorized per-example gradients.
+
+Several measures average a function of the gradient of *each example's* objective (the Fisher averages squared
+per-example gradients; averaging first and squaring after would give a different, wrong quantity). A Python loop
+over examples is slow, so the gradients of a whole batch are computed at once with ``tf.vectorized_map``, which
+turns the single-example gradient into batched operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from WeightImportance._data import iterate_batches
+
+# objective(model, x_batch_of_one, y_batch_of_one) -> scalar tensor
+Objective = Callable[[keras.Model, tf.Tensor, tf.Tensor], tf.Tensor]
+# reduce(per_example_gradients [B, *shape], weights) -> summand of the same shape as the weight
+Reduction = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+
+
+def per_example_gradients(model: keras.Model, objective: Objective) -> Callable:
+    """A compiled function ``(x, y) -> list of [batch, *weight.shape] tensors``: d objective(x_n, y_n) / d w."""
+    weights = model.trainable_weights
+
+    def one_example(example):
+        x, y = example
+        with tf.GradientTape() as tape:
+            value = objective(model, x[None], y[None])
+        gradients = tape.gradient(value, weights)
+        return [tf.zeros_like(w) if g is None else tf.convert_to_tensor(g) for g, w in zip(gradients, weights)]
+
+    @tf.function(reduce_retracing=True)
+    def gradients(x, y):
+        return tf.vectorized_map(one_example, (x, y))
+
+    return gradients
+
+
+def mean_over_examples(
+    model: keras.Model,
+    data,
+    objective: Objective,
+    reduce: Reduction,
+    num_samples: int | None = None,
+    batch_size: int = 64,
+    transform_batch: Callable | None = None,
+) -> list[np.ndarray]:
+    """(1/N) sum_n reduce(g_n, w) over the examples of ``data``, with g_n the per-example gradients.
+
+    ``transform_batch(x, y) -> (x, y)`` may rewrite each batch first (e.g. replace labels by sampled ones).
+    """
+    gradients = per_example_gradients(model, objective)
+    weights = model.trainable_weights
+    totals = [np.zeros(tuple(w.shape), dtype=np.float64) for w in weights]
+    count = 0
+    for x, y in iterate_batches(data, batch_size=batch_size, num_samples=num_samples):
+        if transform_batch is not None:
+            x, y = transform_batch(x, y)
+        batch_gradients = gradients(x, y)
+        for total, g, w in zip(totals, batch_gradients, weights):
+            total += tf.reduce_sum(reduce(g, tf.convert_to_tensor(w)[None]), axis=0).numpy()
+        count += int(x.shape[0])
+    if count == 0:
+        raise ValueError("data holds no examples.")
+    return [total / count for total in totals]
