@@ -85,20 +85,21 @@ class WeightTracker(keras.callbacks.Callback, abc.ABC):
         self.num_updates += 1
 
     def accumulated(self, model: keras.Model) -> dict[str, list[np.ndarray]]:
-        """The accumulators as arrays, checked against ``model``."""
-        if self._accumulators is None or self.num_updates == 0 and self._pending_state is None:
-            if self._accumulators is None:
-                raise RuntimeError(
-                    f"Measure {self.measure_name!r} accumulates during training, but its callbacks never saw a "
-                    "training batch: pass measure.callbacks() to model.fit(...) before calling compute()."
-                )
+        """The accumulators as arrays (from training, or from a loaded state), checked against ``model``."""
+        state = self.get_state()
+        if not state:
+            raise RuntimeError(
+                f"Measure {self.measure_name!r} accumulates during training, but its callbacks never saw a "
+                "training batch: pass measure.callbacks() to model.fit(...) before calling compute()."
+            )
+        tracked = [tuple(a.shape) for a in state[self.accumulator_names[0]]]
         shapes = [tuple(w.shape) for w in model.trainable_weights]
-        if shapes != self._shapes:
+        if shapes != tracked:
             raise ValueError(
-                f"Measure {self.measure_name!r} tracked a model with weight shapes {self._shapes}, "
+                f"Measure {self.measure_name!r} tracked a model with weight shapes {tracked}, "
                 f"but compute() got one with {shapes}."
             )
-        return {name: [v.numpy().astype(np.float64) for v in values] for name, values in self._accumulators.items()}
+        return {name: [np.asarray(a, dtype=np.float64) for a in arrays] for name, arrays in state.items()}
 
     def get_state(self) -> dict[str, list[np.ndarray]]:
         if self._accumulators is None:

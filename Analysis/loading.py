@@ -1,0 +1,195 @@
+"""Reading results CSVs (one per experiment, all of its trials) into one tidy DataFrame.
+
+Trials across files
+-------------------
+Each file numbers its own trials, so the same ``trial`` id in two files may be two different trained models.
+A trial is identified by ``(trial, seed)``; across files, pieces with the same ``(trial, seed)`` are treated as
+one trial only when they are complementary (for example one file holds the measure ``magnitude``, another
+``fisher``, both from seed 3) so that measures from separate runs can still be paired. Whenever two files both
+hold a row with the same key (``ROW_KEYS``: trial, task, epoch, measure, aggregation, scope, order, replacement,
+threshold), or the same trial id comes with different seeds, the pieces are kept as distinct trials.
+When that makes trial ids ambiguous, every trial is renumbered ``0..N-1`` in the order (file, trial, seed) and a
+warning says so. The columns ``source`` (the file) and ``source_trial`` (its trial id there) are always added.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from Analysis.columns import (
+    BASELINE_MEASURE,
+    FLOAT_COLUMNS,
+    INTEGER_COLUMNS,
+    LABEL_COLUMNS,
+    MISSING_LABEL,
+    RESULT_COLUMNS,
+    ROW_KEYS,
+)
+from Analysis.paths import config_path
+
+
+def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, **criteria) -> pd.DataFrame:
+    """Read one or several results CSVs into one DataFrame (see the module docstring for how trials are keyed).
+
+    ``paths``: a path or a list of paths. ``criteria``: optional filters passed to ``select_results``
+    (``epoch=3``, ``measure=["fisher", "magnitude"]``, ...). Raises ``FileNotFoundError`` for a missing file and
+    ``ValueError`` for an empty file, missing columns (named), values of the wrong type, or a selection that
+    matches no row.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("No results CSV given: pass at least one path.")
+    seen = {}
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            raise ValueError(f"The results file {path} is given twice; each file must be given once.")
+        seen[key] = path
+    required_columns = tuple(required_columns)
+    frames = [_read_csv(path, required_columns) for path in paths]
+    for index, frame in enumerate(frames):
+        frame["source"] = str(paths[index])
+        frame["_source_index"] = index
+    results = pd.concat(frames, ignore_index=True)
+    if "trial" in results.columns:
+        results = _key_trials(results)
+    results = results.drop(columns="_source_index")
+    if criteria:
+        results = select_results(results, **criteria)
+    return results
+
+
+def select_results(results: pd.DataFrame, keep_baseline: bool = True, **criteria) -> pd.DataFrame:
+    """The rows whose columns take the given values: ``select_results(df, epoch=[1, 5], order="least")``.
+
+    A value is a scalar or a list of accepted values; ``None`` leaves the column unfiltered. When ``measure`` is
+    filtered and ``keep_baseline`` is true, the baseline ``random`` is kept too, so it is always there to compare
+    with. Raises ``ValueError`` naming the valid columns or values when the selection is empty.
+    """
+    mask = np.ones(len(results), dtype=bool)
+    used = {}
+    for column, wanted in criteria.items():
+        if wanted is None:
+            continue
+        if column not in results.columns:
+            raise ValueError(f"Cannot select on {column!r}: no such column. Columns are {list(results.columns)}.")
+        values = list(wanted) if isinstance(wanted, (list, tuple, set, np.ndarray, pd.Series)) else [wanted]
+        if column == "measure" and keep_baseline and BASELINE_MEASURE not in values:
+            values.append(BASELINE_MEASURE)
+        column_mask = results[column].isin(values).to_numpy()
+        if not column_mask.any():
+            available = sorted(pd.unique(results[column]).tolist(), key=str)
+            raise ValueError(f"No results have {column} in {values}; available values of {column}: {available}.")
+        mask &= column_mask
+        used[column] = values
+    if not mask.any():
+        raise ValueError(f"No results match all of {used} at once; select fewer or other values.")
+    return results.loc[mask].reset_index(drop=True)
+
+
+def load_config(csv_path) -> dict | None:
+    """The configuration saved beside a results CSV (``results/foo.csv`` -> ``results/foo.json``), or None."""
+    path = config_path(csv_path)
+    if not path.is_file():
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"The configuration file {path} is not valid JSON: {error}.") from error
+
+
+def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
+    if not path.exists():
+        raise FileNotFoundError(f"Results file {path} does not exist.")
+    if not path.is_file():
+        raise ValueError(f"Results path {path} is not a file; give the path of a results CSV.")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError as error:
+        raise ValueError(f"Results file {path} is empty: it has no header and no rows.") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"Results file {path} could not be read as a CSV: {error}") from error
+    missing = [column for column in required_columns if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"Results file {path} lacks the columns {missing}; a results CSV has the columns "
+            f"{list(required_columns)} (it has {list(frame.columns)})."
+        )
+    if frame.empty:
+        raise ValueError(f"Results file {path} has a header but no rows.")
+    for column in INTEGER_COLUMNS:
+        if column in frame.columns:
+            values = _numeric(frame[column], column, path)
+            if values.isna().any() or (values != values.round()).any():
+                raise ValueError(f"Column {column!r} of {path} must hold whole numbers on every row.")
+            frame[column] = values.astype("int64")
+    for column in FLOAT_COLUMNS:
+        if column in frame.columns:
+            frame[column] = _numeric(frame[column], column, path).astype("float64")
+    for column in LABEL_COLUMNS:
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), MISSING_LABEL).astype(str)
+    return frame
+
+
+def _numeric(values: pd.Series, column: str, path: Path) -> pd.Series:
+    converted = pd.to_numeric(values, errors="coerce")
+    bad = converted.isna() & values.notna()
+    if bad.any():
+        examples = values[bad].astype(str).unique()[:3].tolist()
+        raise ValueError(f"Column {column!r} of {path} must be numeric, but holds {examples}.")
+    return converted
+
+
+def _key_trials(results: pd.DataFrame) -> pd.DataFrame:
+    """Give every trial one id, keeping pieces from different files apart unless they are complementary."""
+    results = results.copy()
+    results["source_trial"] = results["trial"]
+    key_columns = [c for c in ROW_KEYS if c in results.columns]
+    identity_columns = ["trial", "seed"] if "seed" in results.columns else ["trial"]
+
+    repeated = results.duplicated(subset=key_columns + ["_source_index"], keep="last")
+    if repeated.any():
+        warnings.warn(
+            f"{int(repeated.sum())} rows repeat the keys {key_columns} of an earlier row of the same file "
+            "(for example a resumed run); the last of each is kept.",
+            stacklevel=3,
+        )
+        results = results.loc[~repeated].reset_index(drop=True)
+
+    # Left after removing repeats within a file, rows with equal keys come from different files.
+    colliding = results.duplicated(subset=key_columns + identity_columns[1:], keep=False)
+    colliding_identities = results.loc[colliding, identity_columns].drop_duplicates()
+    in_collision = (
+        results[identity_columns].merge(colliding_identities.assign(_collides=True), how="left", on=identity_columns)
+        ["_collides"].fillna(False).to_numpy(dtype=bool)
+    )
+    results["_piece"] = np.where(in_collision, results["_source_index"], -1)
+    identity_keys = identity_columns + ["_piece"]
+    identities = (
+        results.groupby(identity_keys, sort=False)["_source_index"].min().rename("_first_source").reset_index()
+        .sort_values(["_first_source"] + identity_keys, kind="stable").reset_index(drop=True)
+    )
+    if identities["trial"].is_unique:
+        return results.drop(columns="_piece")
+    identities["_new_trial"] = np.arange(len(identities), dtype="int64")
+    results = results.merge(identities[identity_keys + ["_new_trial"]], how="left", on=identity_keys)
+    results["trial"] = results.pop("_new_trial")
+    warnings.warn(
+        f"Trial ids are ambiguous across {results['source'].nunique()} results files (the same trial id with a "
+        f"different seed, or rows present in two files); the {len(identities)} trials were renumbered "
+        f"0..{len(identities) - 1} by (file, trial, seed). The columns 'source' and 'source_trial' keep each "
+        "row's file and original trial id.",
+        stacklevel=3,
+    )
+    return results.drop(columns="_piece")

@@ -1,0 +1,246 @@
+"""One self-contained Markdown report of a thresholding analysis (``report.md`` with its PNG figures beside it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from Analysis import paths
+from Analysis.columns import BASELINE_MEASURE, GROUP_KEYS
+from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
+from Analysis.loading import load_config
+from Analysis.summary import interval_text, summary_table
+from Analysis.thresholding import ThresholdingAnalysis, analyze, make_figures, save_tables
+
+
+def write_report(results: pd.DataFrame, out_dir, config=None, analysis: ThresholdingAnalysis | None = None,
+                 figures: dict | None = None, band: str = "se", **options) -> Path:
+    """Write ``out_dir/report.md``: curves with bands, ranking tables with confidence intervals, significance
+    matrices with plain statements, ranking stability, and the configuration that produced the results.
+
+    ``config``: a dict, the path of a configuration JSON or of a results CSV (its JSON beside it is read), or None
+    to read the JSON beside every ``source`` file of ``results``. ``analysis``: a ready ``analyze`` result (else
+    computed with ``options``, e.g. ``tolerance=0.1, test="wilcoxon"``). ``figures``: figures already drawn by
+    ``make_figures`` (copied next to the report), else drawn there. Also writes the tables as CSV. Returns the
+    report's path.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if analysis is None:
+        analysis = analyze(results, **options)
+    elif options:
+        raise ValueError(f"Options {sorted(options)} are ignored when a ready analysis is given; pass one or the "
+                         "other.")
+    configs = _configurations(results, config)
+    if figures is None:
+        make_figures(analysis, out_dir, band=band)
+    else:
+        _copy_figures(figures, out_dir)
+    save_tables(analysis, out_dir)
+
+    lines = ["# Thresholding analysis", ""]
+    lines += _overview(results)
+    lines += _method(analysis.options, band)
+    note = small_sample_note(analysis.comparisons, analysis.options.get("alpha", DEFAULT_ALPHA))
+    if note:
+        lines += [f"**Note:** {note}", ""]
+    lines += _curves_section(analysis, out_dir)
+    lines += _ranking_section(analysis)
+    lines += _significance_section(analysis, out_dir)
+    lines += _stability_section(analysis, out_dir)
+    lines += _configuration_section(configs)
+    path = out_dir / paths.REPORT_MARKDOWN
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """``table`` as a GitHub-flavoured Markdown table (cells as text, ``|`` escaped)."""
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    header = "| " + " | ".join(cell(c) for c in table.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in table.columns) + " |"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def _configurations(results: pd.DataFrame, config) -> dict[str, dict | None]:
+    if config is None:
+        sources = pd.unique(results["source"]).tolist() if "source" in results.columns else []
+        return {str(source): load_config(source) for source in sources}
+    if isinstance(config, dict):
+        return {"configuration": config}
+    if isinstance(config, (str, os.PathLike)):
+        path = Path(config)
+        if path.suffix.lower() == ".csv":
+            value = load_config(path)
+            return {str(paths.config_path(path)): value} if value is not None else {}
+        if not path.is_file():
+            raise FileNotFoundError(f"Configuration file {path} does not exist.")
+        try:
+            return {str(path): json.loads(path.read_text(encoding="utf-8"))}
+        except json.JSONDecodeError as error:
+            raise ValueError(f"The configuration file {path} is not valid JSON: {error}.") from error
+    raise TypeError(f"config must be a dict, a path or None, got {type(config).__name__}.")
+
+
+def _copy_figures(figures: dict, out_dir: Path) -> None:
+    for kind, files in figures.items():
+        for file in files:
+            file = Path(file)
+            if file.suffix == ".png" and file.resolve().parent != out_dir.resolve():
+                shutil.copy2(file, out_dir / file.name)
+
+
+def _overview(results: pd.DataFrame) -> list[str]:
+    lines = []
+    if "source" in results.columns:
+        lines.append("Results: " + ", ".join(f"`{s}`" for s in pd.unique(results["source"])) + ".")
+        lines.append("")
+    lines.append(f"{len(results)} evaluations from {results['trial'].nunique()} trials; tasks "
+                 f"{_listing(results['task'])}; epochs {_listing(results['epoch'])}; measures "
+                 f"{_listing(results['measure'])}.")
+    if "source_trial" in results.columns and (results["source_trial"] != results["trial"]).any():
+        lines.append("")
+        lines.append("Trial ids were ambiguous across files and were renumbered by (file, trial, seed); the "
+                     "tables keep the original ids in `source_trial`.")
+    if BASELINE_MEASURE not in set(results["measure"]):
+        lines.append("")
+        lines.append(f"**The baseline `{BASELINE_MEASURE}` is missing from these results.**")
+    return lines + [""]
+
+
+def _method(options: dict, band: str) -> list[str]:
+    confidence = f"{100 * options.get('confidence', 0.95):g}%"
+    tolerance = options.get("tolerance")
+    reference = options.get("tolerance_reference", "loss")
+    limit = (f"L0 (1 + {tolerance:g})" if reference == "loss" else f"L0 + {tolerance:g} (Lc - L0)")
+    tests = {"t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank test",
+             "permutation": "paired sign-flip permutation test"}
+    metric = options.get("metric", "normalized_auc")
+    return [
+        "## Method",
+        "",
+        f"- Curves: mean validation loss across trials at each threshold; the band is "
+        f"{'±1 standard error' if band == 'se' else f'the {confidence} t-interval'} across trials.",
+        "- AUC: trapezoid area under the validation loss over the fraction of weights actually removed.",
+        "- Normalized AUC: (A - L0) / (Lc - L0), with A the area over fractions [0, 1] (completed with (0, L0) and "
+        "(1, Lc) where not measured), L0 the loss with nothing removed and Lc the chance loss (every weight "
+        "replaced): 0 = the loss stays at the trained loss, 1 = at chance throughout.",
+        f"- Max fraction within tolerance: the largest fraction removed before the first threshold whose loss "
+        f"exceeds {limit}.",
+        f"- Means across trials with {confidence} confidence intervals "
+        f"({'Student t' if options.get('ci_method', 't') == 't' else 'percentile bootstrap'}).",
+        f"- Ranking by mean `{metric}`: for order `least` lower is better, for `most` higher is better"
+        + (" (the reverse for the max fraction within tolerance)." if metric == "max_fraction_within_tolerance"
+           else "."),
+        f"- Comparisons: {tests.get(options.get('test', 't'), options.get('test'))} across trials on `{metric}` for "
+        f"every pair of measures of a group, Holm-corrected within the group, significant when p_holm < "
+        f"{options.get('alpha', 0.05):g}; effect size Cohen's d_z of the paired differences.",
+        "- Stability: Kendall's W (with tie correction) of the rankings of the measures by different trials, and "
+        "by different epochs (means over trials); 1 = identical rankings.",
+        "",
+    ]
+
+
+def _curves_section(analysis: ThresholdingAnalysis, out_dir: Path) -> list[str]:
+    curves = analysis.curves
+    lines = ["## Curves", ""]
+    for (task, epoch, level, method), _ in curves.groupby(["task", "epoch", "aggregation_level",
+                                                           "aggregation_method"], sort=True):
+        lines += [f"### {task}, epoch {epoch}, aggregation {level}/{method}", "",
+                  _image(paths.curves_figure(out_dir, task, epoch, level, method), out_dir), ""]
+    lines += ["### Each measure across aggregations", ""]
+    for (task, epoch, measure), _ in curves.groupby(["task", "epoch", "measure"], sort=True):
+        lines += [_image(paths.aggregation_figure(out_dir, task, epoch, measure), out_dir), ""]
+    lines += ["### Overview", ""]
+    for keys, _ in curves.groupby(["task", "scope", "order", "replacement"], sort=True):
+        lines += [_image(paths.overview_figure(out_dir, *keys), out_dir), ""]
+    return lines
+
+
+def _ranking_section(analysis: ThresholdingAnalysis) -> list[str]:
+    confidence = f"{100 * analysis.options.get('confidence', 0.95):g}%"
+    table = summary_table(analysis.summary)
+    lines = ["## Ranking", ""]
+    for keys, group in table.groupby(list(GROUP_KEYS), sort=True, dropna=False):
+        shown = pd.DataFrame({
+            "rank": group["rank"].map(lambda v: "-" if pd.isna(v) else int(v)),
+            "measure": group["measure"].map(lambda m: f"**{m}**" if m == BASELINE_MEASURE else m),
+            "trials": group["num_trials"],
+            f"normalized AUC [{confidence} CI]": [interval_text(*v) for v in zip(
+                group["normalized_auc_mean"], group["normalized_auc_ci_low"], group["normalized_auc_ci_high"])],
+            "AUC": group["auc_mean"].map(lambda v: f"{v:.3f}"),
+            f"max fraction within tolerance [{confidence} CI]": [interval_text(*v) for v in zip(
+                group["max_fraction_within_tolerance_mean"], group["max_fraction_within_tolerance_ci_low"],
+                group["max_fraction_within_tolerance_ci_high"])],
+        })
+        lines += [f"### {_group_title(dict(zip(GROUP_KEYS, keys)))}", "", markdown_table(shown), ""]
+    return lines
+
+
+def _significance_section(analysis: ThresholdingAnalysis, out_dir: Path) -> list[str]:
+    lines = ["## Significance", ""]
+    comparisons = analysis.comparisons
+    if comparisons.empty:
+        return lines + ["No group holds two measures to compare.", ""]
+    for (task, epoch, level, method), data in comparisons.groupby(
+            ["task", "epoch", "aggregation_level", "aggregation_method"], sort=True):
+        lines += [f"### {task}, epoch {epoch}, aggregation {level}/{method}", "",
+                  _image(paths.significance_figure(out_dir, task, epoch, level, method), out_dir), ""]
+        for (order, scope, replacement), group in data.groupby(["order", "scope", "replacement"], sort=True):
+            group = group.sort_values(["significant", "p_holm"], ascending=[False, True], kind="stable")
+            lines += [f"Order {order}, scope {scope}, replacement {replacement}:", ""]
+            lines += [f"- {statement}" for statement in group["statement"]]
+            lines.append("")
+    return lines
+
+
+def _stability_section(analysis: ThresholdingAnalysis, out_dir: Path) -> list[str]:
+    lines = ["## Stability of the ranking", ""]
+    for task in sorted(analysis.trial_stability["task"].unique()):
+        lines += [_image(paths.stability_figure(out_dir, task), out_dir), ""]
+    for name, table in (("Across trials", analysis.trial_stability), ("Across epochs", analysis.epoch_stability)):
+        if table.empty:
+            continue
+        shown = table.drop(columns="across").copy()
+        for column in ("kendalls_w", "mean_spearman"):
+            shown[column] = shown[column].map(lambda v: "nan" if pd.isna(v) else f"{v:.3f}")
+        lines += [f"### {name}", "", markdown_table(shown), ""]
+    return lines
+
+
+def _configuration_section(configs: dict[str, dict]) -> list[str]:
+    lines = ["## Configuration", ""]
+    if not configs:
+        return lines + ["No configuration was given, and the results do not name their files.", ""]
+    for source, config in configs.items():
+        if config is None:
+            lines += [f"`{source}`: no configuration JSON beside it (`{paths.config_path(source).name}`).", ""]
+        else:
+            lines += [f"`{source}`:", "", "```json", json.dumps(config, indent=2, default=str), "```", ""]
+    return lines
+
+
+def _image(path: Path, out_dir: Path) -> str:
+    path = Path(path)
+    if not path.is_file():
+        return f"(figure {path.name} was not drawn)"
+    return f"![{path.stem}]({path.relative_to(out_dir).as_posix()})"
+
+
+def _group_title(context: dict) -> str:
+    return (f"{context['task']}, epoch {context['epoch']}, aggregation {context['aggregation_level']}/"
+            f"{context['aggregation_method']}, order {context['order']}, scope {context['scope']}, replacement "
+            f"{context['replacement']}")
+
+
+def _listing(values: pd.Series) -> str:
+    unique = sorted(pd.unique(values).tolist(), key=lambda v: (isinstance(v, str), v))
+    return ", ".join(str(v) for v in unique)
+

@@ -1,0 +1,213 @@
+"""Statistics used across the analysis: confidence intervals, paired tests, Holm correction, rank agreement.
+
+Plain functions over arrays, independent of the results' columns, so that other analyses (for example of
+sequential learning) can use them too.
+
+Choices
+-------
+- Confidence interval of a mean across trials: Student's t-interval ``mean ± t_{(1+c)/2, n-1} · s / sqrt(n)``
+  (default), or a percentile bootstrap of the mean.
+- Paired tests across trials (the same trial scores both measures): the paired t-test is the default because it can
+  reach p < 0.05 with 3 to 5 trials. The exact Wilcoxon signed-rank test and the exact sign-flip permutation test
+  have a smallest two-sided p-value of ``2 / 2**n`` (0.0625 with 5 trials), so they cannot show significance below
+  6 trials; both are available.
+- Effect size: Cohen's ``d_z = mean(d) / sd(d)`` of the paired differences ``d`` (Cohen 1988), and the matched-pairs
+  rank-biserial correlation ``r = (W+ - W-) / (W+ + W-)`` (Kerby 2014).
+- Multiple comparisons: Holm's step-down correction (Holm 1979), controlling the family-wise error rate.
+- Agreement of rankings: Kendall's coefficient of concordance W with the correction for ties (Kendall & Babington
+  Smith 1939), and the mean Spearman correlation over pairs of raters.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+PAIRED_TESTS = ("t", "wilcoxon", "permutation")
+CI_METHODS = ("t", "bootstrap")
+EXACT_PERMUTATION_MAX_PAIRS = 16
+
+
+def confidence_interval(values, confidence: float = 0.95, method: str = "t", num_resamples: int = 10000,
+                        seed: int = 0) -> tuple[float, float]:
+    """Two-sided ``confidence`` interval of the mean of ``values`` (NaNs ignored).
+
+    ``method="t"``: Student's t-interval. ``method="bootstrap"``: percentile interval of ``num_resamples``
+    bootstrap means. (NaN, NaN) with fewer than two values; (mean, mean) when all values are equal.
+    """
+    if method not in CI_METHODS:
+        raise ValueError(f"Unknown confidence interval method {method!r}; valid methods are {list(CI_METHODS)}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size < 2:
+        return (np.nan, np.nan)
+    mean = float(values.mean())
+    if np.all(values == values[0]):
+        return (mean, mean)
+    if method == "t":
+        half_width = stats.t.ppf((1 + confidence) / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+        return (mean - half_width, mean + half_width)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, values.size, size=(num_resamples, values.size))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return (float(low), float(high))
+
+
+def standard_error(values) -> float:
+    """Standard error of the mean, ``s / sqrt(n)`` (NaNs ignored; NaN with fewer than two values)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size < 2:
+        return np.nan
+    return float(values.std(ddof=1) / np.sqrt(values.size))
+
+
+@dataclass(frozen=True)
+class PairedTestResult:
+    """Outcome of a paired test of ``a`` against ``b`` (differences ``d = a - b``)."""
+
+    test: str
+    num_pairs: int
+    mean_difference: float
+    statistic: float
+    p_value: float
+    effect_size: float      # Cohen's d_z = mean(d) / sd(d)
+    rank_biserial: float    # (W+ - W-) / (W+ + W-)
+
+
+def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int = 0) -> PairedTestResult:
+    """Two-sided paired test of ``a`` against ``b`` (equal-length arrays; pairs with a NaN are dropped).
+
+    ``test``: ``"t"`` (paired t-test, default), ``"wilcoxon"`` (signed-rank; exact for small samples without ties
+    or zeros) or ``"permutation"`` (random sign flips of the differences, on their mean; exact, all ``2**n`` flips,
+    up to 16 pairs, else ``num_permutations`` random ones). Identical samples give p = 1 and effect size 0;
+    fewer than two pairs give NaN. Constant nonzero differences (up to rounding) give ``d_z = ±inf`` and, for the
+    t-test, p = 0.
+    """
+    if test not in PAIRED_TESTS:
+        raise ValueError(f"Unknown paired test {test!r}; valid tests are {list(PAIRED_TESTS)}.")
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"A paired test needs two 1-D arrays of equal length, got shapes {a.shape} and {b.shape}.")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    d = a[keep] - b[keep]
+    n = int(d.size)
+    if n < 2:
+        mean = float(d.mean()) if n else np.nan
+        return PairedTestResult(test, n, mean, np.nan, np.nan, np.nan, np.nan)
+    mean = float(d.mean())
+    if np.all(d == 0):
+        return PairedTestResult(test, n, 0.0, 0.0, 1.0, 0.0, 0.0)
+    sd = float(d.std(ddof=1))
+    if sd <= 1e-12 * abs(mean):  # constant differences up to rounding
+        sd = 0.0
+    effect_size = mean / sd if sd > 0 else float(np.copysign(np.inf, mean))
+    rank_biserial = _rank_biserial(d)
+    if test == "t":
+        if sd == 0:
+            statistic, p_value = float(np.copysign(np.inf, mean)), 0.0
+        else:
+            statistic = mean / (sd / np.sqrt(n))
+            p_value = float(2 * stats.t.sf(abs(statistic), n - 1))
+    elif test == "wilcoxon":
+        result = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
+        statistic, p_value = float(result.statistic), float(result.pvalue)
+    else:
+        statistic, p_value = mean, _sign_flip_p_value(d, num_permutations, seed)
+    return PairedTestResult(test, n, mean, float(statistic), min(1.0, float(p_value)), float(effect_size),
+                            rank_biserial)
+
+
+def _rank_biserial(d: np.ndarray) -> float:
+    nonzero = d[d != 0]
+    if nonzero.size == 0:
+        return 0.0
+    ranks = stats.rankdata(np.abs(nonzero))
+    positive, negative = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+    return float((positive - negative) / (positive + negative))
+
+
+def _sign_flip_p_value(d: np.ndarray, num_permutations: int, seed: int) -> float:
+    observed = abs(d.mean())
+    if d.size <= EXACT_PERMUTATION_MAX_PAIRS:
+        signs = 1 - 2 * ((np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1)
+        means = np.abs(signs @ d) / d.size
+        return float(np.mean(means >= observed * (1 - 1e-12)))
+    rng = np.random.default_rng(seed)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(num_permutations, d.size))
+    means = np.abs(signs @ d) / d.size
+    return float((1 + np.sum(means >= observed * (1 - 1e-12))) / (1 + num_permutations))
+
+
+def holm_correction(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values: ``p_(i) -> max_{j<=i} min(1, (m - j + 1) p_(j))`` over sorted p-values.
+
+    NaN p-values are left NaN and do not count in the family size ``m``.
+    """
+    p_values = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p_values.shape, np.nan)
+    valid = np.flatnonzero(~np.isnan(p_values))
+    if valid.size == 0:
+        return adjusted
+    order = valid[np.argsort(p_values[valid], kind="stable")]
+    m = valid.size
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p_values[order])
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted
+
+
+def kendalls_w(scores) -> float:
+    """Kendall's W of a ``raters x items`` array of scores (each row is ranked; ties get average ranks).
+
+    ``W = 12 S / (m^2 (n^3 - n) - m sum_j T_j)`` with ``S = sum_i (R_i - m (n + 1) / 2)^2``, ``R_i`` the rank sum of
+    item ``i`` over the ``m`` raters, and ``T_j = sum (t^3 - t)`` over the groups of ``t`` tied items of rater ``j``.
+    1 = every rater ranks the items the same way, 0 = no agreement. Items with a NaN score for any rater are
+    dropped. NaN with fewer than two raters or items, or when every rater ties every item.
+    """
+    ranks = _ranks(scores)
+    if ranks is None:
+        return np.nan
+    m, n = ranks.shape
+    rank_sums = ranks.sum(axis=0)
+    s = float(np.sum((rank_sums - m * (n + 1) / 2) ** 2))
+    ties = 0.0
+    for row in ranks:
+        _, counts = np.unique(row, return_counts=True)
+        ties += float(np.sum(counts ** 3 - counts))
+    denominator = m ** 2 * (n ** 3 - n) - m * ties
+    if denominator <= 0:
+        return np.nan
+    return float(12 * s / denominator)
+
+
+def mean_spearman(scores) -> float:
+    """Mean Spearman correlation between the rankings of every pair of raters (rows) of a ``raters x items`` array.
+
+    Items with a NaN for any rater are dropped; pairs involving a rater who ties every item are skipped.
+    """
+    ranks = _ranks(scores)
+    if ranks is None:
+        return np.nan
+    correlations = []
+    for i, j in itertools.combinations(range(ranks.shape[0]), 2):
+        x, y = ranks[i] - ranks[i].mean(), ranks[j] - ranks[j].mean()
+        norm = np.sqrt(np.sum(x * x) * np.sum(y * y))
+        if norm > 0:
+            correlations.append(float(np.sum(x * y) / norm))
+    return float(np.mean(correlations)) if correlations else np.nan
+
+
+def _ranks(scores) -> np.ndarray | None:
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2:
+        raise ValueError(f"Scores must be a 2-D raters x items array, got shape {scores.shape}.")
+    scores = scores[:, ~np.isnan(scores).any(axis=0)]
+    if scores.shape[0] < 2 or scores.shape[1] < 2:
+        return None
+    return np.vstack([stats.rankdata(row) for row in scores])

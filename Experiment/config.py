@@ -1,0 +1,208 @@
+"""The configuration of a thresholding experiment: one flat dataclass of plain values.
+
+Its field names are the parameter names of ``main.ipynb``, so a notebook parameter and a configuration field are
+one thing. It is validated when built, saved as JSON beside the results, and compared field by field when a run
+resumes, so results of two different configurations are never mixed in one file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import Aggregation
+import Tasks
+import WeightImportance
+
+CONTROL_PREFIX = "shuffled:"
+BASELINE_MEASURE = "random"
+BACKENDS = ("local", "ray")
+# Fields that say how or how often to run, not what is measured: they may change between a run and its resumption.
+EXECUTION_FIELDS = ("num_trials", "backend", "ray_address", "num_cpus_per_trial", "num_gpus_per_trial",
+                    "progress")
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything that defines a thresholding experiment.
+
+    Attributes:
+        task: registry name of the task (``Tasks.available_tasks()``).
+        task_options: options passed to ``Tasks.get_task`` (e.g. ``{"labels": [0, 1]}``).
+        seed: seed of trial 0; trial k uses ``seed + k`` for the model's initialisation, the data order, the
+            ``random`` measure, tie-breaking and replacement noise.
+        num_trials: independent trials run by ``run_experiment``; all go to ``results_csv``, keyed by ``trial``.
+        epochs: training epochs.
+        measure_every: measure after every k-th epoch (epochs k, 2k, ...); the last epoch is always measured.
+        measures: registry names of importance measures, or ``shuffled:NAME`` for NAME's layer-shuffled control.
+            ``random`` is always run as well.
+        measure_options: per-measure options, e.g. ``{"fisher": {"labels": "sampled"}}``.
+        aggregation_levels, aggregation_methods, scopes, orders: the grid (``Aggregation.LEVELS`` ...). At level
+            ``weight`` there is nothing to aggregate and the method is recorded as ``none``.
+        num_thresholds: thresholds evenly spaced from 0 to 1 inclusive, used when ``thresholds`` is empty.
+        thresholds: explicit fractions to remove, each in [0, 1]; overrides ``num_thresholds``.
+        replacement: ``noise`` or ``zero`` (``Aggregation.REPLACEMENTS``).
+        num_validation_examples: validation examples evaluated at each threshold (None: all).
+        num_train_examples: training examples whose loss is recorded at each threshold (None: all; 0: none).
+        num_importance_examples: training examples given to the measures that need data (None: all).
+        batch_size: training batch size (None: the task's).
+        evaluation_batch_size: examples per compiled forward pass when evaluating.
+        results_csv: where rows are appended; the configuration goes to the same path with ``.json``.
+        backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``).
+        progress: show tqdm progress bars.
+    """
+
+    task: str = "digits"
+    task_options: dict = field(default_factory=dict)
+    seed: int = 0
+    num_trials: int = 1
+    epochs: int = 3
+    measure_every: int = 1
+    measures: list = field(default_factory=lambda: ["magnitude", "fisher", "sign_flips"])
+    measure_options: dict = field(default_factory=dict)
+    aggregation_levels: list = field(default_factory=lambda: ["weight", "unit"])
+    aggregation_methods: list = field(default_factory=lambda: ["mean"])
+    scopes: list = field(default_factory=lambda: ["layer"])
+    orders: list = field(default_factory=lambda: ["least"])
+    num_thresholds: int = 11
+    thresholds: list = field(default_factory=list)
+    replacement: str = "noise"
+    num_validation_examples: int | None = None
+    num_train_examples: int | None = 1000
+    num_importance_examples: int | None = 1000
+    batch_size: int | None = None
+    evaluation_batch_size: int = 1024
+    results_csv: str = "results/digits.csv"
+    backend: str = "local"
+    ray_address: str | None = None
+    num_cpus_per_trial: float = 1.0
+    num_gpus_per_trial: float = 0.0
+    progress: bool = True
+
+    def __post_init__(self):
+        for name in ("measures", "aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, (list, tuple)):
+                raise ValueError(f"{name} must be a list; got {value!r}.")
+            setattr(self, name, list(value))
+        self.task_options = dict(self.task_options or {})
+        self.measure_options = {k: dict(v) for k, v in (self.measure_options or {}).items()}
+        self._validate()
+
+    # -- validation ------------------------------------------------------------------------------------------
+    def _validate(self) -> None:
+        if self.task not in Tasks.available_tasks():
+            raise ValueError(f"Unknown task {self.task!r}; valid tasks: {Tasks.available_tasks()}.")
+        unknown = sorted(set(self.task_options) - set(Tasks.task_options(self.task)))
+        if unknown:
+            raise ValueError(f"Unknown task option(s) {unknown} for {self.task!r}; valid: {Tasks.task_options(self.task)}.")
+        for name in ("seed", "num_trials", "epochs", "measure_every", "num_thresholds", "evaluation_batch_size"):
+            _check_int(name, getattr(self, name), minimum=0 if name == "seed" else 1)
+        if self.num_thresholds < 2 and not self.thresholds:
+            raise ValueError(f"num_thresholds must be at least 2 (0 and 1); got {self.num_thresholds}.")
+        for name in ("num_validation_examples", "num_importance_examples", "batch_size"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), minimum=1)
+        if self.num_train_examples is not None:
+            _check_int("num_train_examples", self.num_train_examples, minimum=0)
+        if not self.measures:
+            raise ValueError("measures is empty; choose from " f"{WeightImportance.available_measures()}.")
+        for measure in self.measures:
+            base = measure[len(CONTROL_PREFIX):] if measure.startswith(CONTROL_PREFIX) else measure
+            if base not in WeightImportance.available_measures():
+                raise ValueError(
+                    f"Unknown measure {measure!r}; valid measures: {WeightImportance.available_measures()}, "
+                    f"or '{CONTROL_PREFIX}NAME' for a measure's layer-shuffled control."
+                )
+        if len(set(self.measures)) != len(self.measures):
+            raise ValueError(f"measures lists a measure twice: {self.measures}.")
+        for name, options in self.measure_options.items():
+            WeightImportance.get_measure(name, **options)  # raises on an unknown measure or option
+        for name, valid in (("aggregation_levels", Aggregation.LEVELS), ("aggregation_methods", Aggregation.METHODS),
+                            ("scopes", Aggregation.SCOPES), ("orders", Aggregation.ORDERS)):
+            values = getattr(self, name)
+            if not values:
+                raise ValueError(f"{name} is empty; choose from {list(valid)}.")
+            bad = [v for v in values if v not in valid]
+            if bad:
+                raise ValueError(f"Unknown {name} {bad}; valid: {list(valid)}.")
+        if self.replacement not in Aggregation.REPLACEMENTS:
+            raise ValueError(f"Unknown replacement {self.replacement!r}; valid: {list(Aggregation.REPLACEMENTS)}.")
+        for threshold in self.thresholds:
+            if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+                raise ValueError(f"thresholds must be fractions in [0, 1]; got {threshold!r}.")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"Unknown backend {self.backend!r}; valid: {list(BACKENDS)}.")
+        if not str(self.results_csv).endswith(".csv"):
+            raise ValueError(f"results_csv must be a path ending in .csv; got {self.results_csv!r}.")
+
+    # -- derived values ---------------------------------------------------------------------------------------
+    def threshold_values(self) -> list[float]:
+        """The fractions to remove, sorted: ``thresholds`` if given, else ``num_thresholds`` from 0 to 1."""
+        if self.thresholds:
+            return sorted({float(t) for t in self.thresholds})
+        return [round(i / (self.num_thresholds - 1), 10) for i in range(self.num_thresholds)]
+
+    def measured_epochs(self) -> list[int]:
+        """Epochs (1-based counts of finished epochs) after which the grid is measured."""
+        epochs = {e for e in range(1, self.epochs + 1) if e % self.measure_every == 0}
+        return sorted(epochs | {self.epochs})
+
+    def measure_names(self) -> list[str]:
+        """The measures run: the configured ones with ``random`` first if it was not listed."""
+        names = list(self.measures)
+        return names if BASELINE_MEASURE in names else [BASELINE_MEASURE, *names]
+
+    def aggregations(self) -> list[tuple[str, str]]:
+        """(level, method) pairs; level ``weight`` has the single method ``none``."""
+        pairs = []
+        for level in self.aggregation_levels:
+            methods = ["none"] if level == "weight" else self.aggregation_methods
+            pairs.extend((level, method) for method in methods)
+        return pairs
+
+    def trial_seed(self, trial: int) -> int:
+        return self.seed + trial
+
+    # -- persistence ------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ExperimentConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"Unknown configuration field(s) {unknown}; valid: {sorted(names)}.")
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ExperimentConfig":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def differences(self, other: "ExperimentConfig") -> dict[str, tuple]:
+        """Fields that change what is measured and differ between ``self`` and ``other``: name -> (self, other)."""
+        mine, theirs = _normalised(self.to_dict()), _normalised(other.to_dict())
+        return {
+            name: (mine[name], theirs[name])
+            for name in mine
+            if name not in EXECUTION_FIELDS and mine[name] != theirs[name]
+        }
+
+
+def _normalised(values: dict) -> dict:
+    return json.loads(json.dumps(values, sort_keys=True))
+
+
+def _check_int(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+

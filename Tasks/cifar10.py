@@ -1,0 +1,45 @@
+"""cifar10: Krizhevsky's CIFAR-10 (Learning Multiple Layers of Features from Tiny Images, 2009).
+
+Data: 60000 colour 32x32 images of 10 object classes, pixels scaled to [0, 1], shaped ``(N, 32, 32, 3)``.
+Split: the official one, 50000 train and the 10000 test images as validation, the same for every task seed.
+Model: ``models.four_conv_cnn`` (conv32, conv32, pool, conv64, conv64, pool with BN, dense128, dense10 logits,
+dropout), Adam(1e-3), batch size 128.
+Options: ``labels`` (keep only those classes), ``batch_size``.
+
+Loaded with ``keras.datasets.cifar10.load_data``: from the Keras cache (``~/.keras/datasets/``) or downloaded;
+without either a ``DatasetUnavailableError`` says where it looked and how to get the data.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from Tasks import models
+from Tasks.base import Task, classification_loss, make_task, select_labels
+from Tasks.downloads import download_with_keras, keras_cache_directory
+
+NAME = "cifar10"
+NUM_CLASSES = 10
+INPUT_SHAPE = (32, 32, 3)
+HOW_TO_GET = "allow network access so keras.datasets.cifar10.load_data() can download it (about 170 MB)."
+
+
+def load_data():
+    """``((x_train, y_train), (x_validation, y_validation))``: float32 images in [0, 1], int64 labels."""
+    looked_in = [str(keras_cache_directory("cifar-10-batches-py-target"))]
+    splits = download_with_keras(lambda: keras.datasets.cifar10.load_data(), "CIFAR-10", looked_in, HOW_TO_GET)
+    return tuple(
+        (np.asarray(x).astype(np.float32) / 255.0, np.asarray(y).reshape(-1).astype(np.int64)) for x, y in splits
+    )
+
+
+def build_model(seed: int):
+    return models.four_conv_cnn(INPUT_SHAPE, NUM_CLASSES, name=NAME)
+
+
+def build_task(seed: int = 0, *, labels: list[int] | None = None, batch_size: int = 128) -> Task:
+    train, validation = load_data()
+    if labels is not None:
+        train, validation = select_labels(train, validation, labels)
+    return make_task(NAME, train, validation, build_model, classification_loss(), NUM_CLASSES, batch_size, seed)

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from Analysis.statistics import (
+    confidence_interval,
+    holm_correction,
+    kendalls_w,
+    mean_spearman,
+    paired_test,
+    standard_error,
+)
+
+
+def test_holm_correction_matches_a_hand_computation():
+    # Sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> running max 0.06.
+    adjusted = holm_correction([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_correction_caps_at_one_and_skips_nan():
+    adjusted = holm_correction([0.6, np.nan, 0.2])
+    np.testing.assert_allclose(adjusted, [0.6, np.nan, 0.4])
+    np.testing.assert_allclose(holm_correction([0.9, 0.8]), [1.0, 1.0])
+    assert holm_correction([]).size == 0
+
+
+def test_kendalls_w_identical_rankings_is_one_and_reversed_is_zero():
+    assert kendalls_w([[0.1, 0.2, 0.3, 0.4]] * 4) == pytest.approx(1.0)
+    assert kendalls_w([[1, 2, 3], [3, 2, 1]]) == pytest.approx(0.0)
+
+
+def test_kendalls_w_matches_hand_computation():
+    # Rank sums 4, 6, 8 around 6: S = 8; W = 12 S / (m^2 (n^3 - n)) = 96 / 216.
+    assert kendalls_w([[1, 2, 3], [1, 3, 2], [2, 1, 3]]) == pytest.approx(96 / 216)
+    # With a tie: ranks [1, 2, 3] and [1.5, 1.5, 3]; S = 6.5, T = 2^3 - 2 = 6; W = 78 / (4 * 24 - 2 * 6).
+    assert kendalls_w([[1, 2, 3], [1, 1, 2]]) == pytest.approx(78 / 84)
+
+
+def test_kendalls_w_undefined_cases_are_nan():
+    assert np.isnan(kendalls_w([[1, 2, 3]]))
+    assert np.isnan(kendalls_w([[1], [2]]))
+    assert np.isnan(kendalls_w([[1, 1], [2, 2]]))
+    assert kendalls_w([[1, 2, np.nan], [1, 2, 5]]) == pytest.approx(1.0)
+
+
+def test_mean_spearman():
+    assert mean_spearman([[1, 2, 3], [10, 20, 30], [0, 5, 6]]) == pytest.approx(1.0)
+    assert mean_spearman([[1, 2, 3], [3, 2, 1]]) == pytest.approx(-1.0)
+
+
+def test_t_interval_matches_scipy():
+    low, high = confidence_interval([1.0, 2.0, 3.0, 7.0])
+    expected = stats.t.interval(0.95, 3, loc=3.25, scale=stats.sem([1.0, 2.0, 3.0, 7.0]))
+    np.testing.assert_allclose((low, high), expected)
+    assert standard_error([1.0, 2.0, 3.0, 7.0]) == pytest.approx(stats.sem([1.0, 2.0, 3.0, 7.0]))
+
+
+def test_interval_edge_cases_and_bootstrap():
+    assert all(np.isnan(confidence_interval([1.0])))
+    assert confidence_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
+    low, high = confidence_interval(np.arange(20.0), method="bootstrap")
+    assert low < 9.5 < high
+    with pytest.raises(ValueError, match="valid methods"):
+        confidence_interval([1.0, 2.0], method="normal")
+
+
+def test_paired_t_test_matches_scipy_and_effect_size():
+    a = np.array([0.30, 0.28, 0.35, 0.31, 0.29])
+    b = np.array([0.50, 0.52, 0.47, 0.55, 0.49])
+    result = paired_test(a, b)
+    assert result.p_value == pytest.approx(stats.ttest_rel(a, b).pvalue)
+    d = a - b
+    assert result.effect_size == pytest.approx(d.mean() / d.std(ddof=1))
+    assert result.rank_biserial == pytest.approx(-1.0)
+    assert result.num_pairs == 5
+
+
+def test_identical_samples_are_never_significant():
+    a = np.array([0.3, 0.4, 0.5])
+    for test in ("t", "wilcoxon", "permutation"):
+        result = paired_test(a, a.copy(), test=test)
+        assert result.p_value == 1.0
+        assert result.effect_size == 0.0
+
+
+def test_constant_nonzero_difference_gives_no_nan():
+    a = np.array([0.3, 0.4, 0.5, 0.6])
+    result = paired_test(a, a + 0.25)
+    assert result.p_value == 0.0
+    assert result.effect_size == -np.inf
+    assert np.isfinite(paired_test(a, a + 0.25, test="wilcoxon").p_value)
+    assert np.isfinite(paired_test(a, a + 0.25, test="permutation").p_value)
+
+
+def test_rank_tests_cannot_reach_five_percent_with_five_trials():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.zeros(5)
+    assert paired_test(a, b, test="wilcoxon").p_value == pytest.approx(0.0625)
+    assert paired_test(a, b, test="permutation").p_value == pytest.approx(2 / 32)
+    assert paired_test(a, b, test="t").p_value < 0.05
+
+
+def test_too_few_pairs_and_nan_pairs():
+    result = paired_test([1.0, np.nan], [2.0, 3.0])
+    assert result.num_pairs == 1 and np.isnan(result.p_value)
+    with pytest.raises(ValueError, match="valid tests"):
+        paired_test([1.0, 2.0], [1.0, 2.0], test="z")
