@@ -7,6 +7,6 @@
 from Experiment.config import ExperimentConfig
 from Experiment.results import COLUMNS
 from Experiment.runner import run_experiment, run_trial
-from Experiment.trials import run_trials
+from Experiment.trials import TrialsFailedError, run_trials
 
-__all__ = ["COLUMNS", "ExperimentConfig", "run_experiment", "run_trial", "run_trials"]
+__all__ = ["COLUMNS", "ExperimentConfig", "TrialsFailedError", "run_experiment", "run_trial", "run_trials"]

@@ -1,0 +1,200 @@
+"""Running trials: failures are reported per trial on both backends, and the Ray backend gives the local rows.
+
+The Ray tests start one local Ray instance with 2 CPUs whose every process listens on the loopback interface only.
+"""
+
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from Experiment import COLUMNS, paths
+from Experiment.results import KEY_COLUMNS
+from Experiment.trials import TrialsFailedError, run_trials
+
+RAY_MISSING = "Ray is not installed (pip install -r requirements-ray.txt)"
+ROWS_PER_TRIAL = 6  # 1 epoch x (random, magnitude) x level weight x 3 thresholds
+FLOAT_COLUMNS = ["threshold", "fraction_removed", "loss", "accuracy", "val_loss", "val_accuracy", "chance_val_loss"]
+
+
+def tiny_config(make_config, results_csv, **changes):
+    return make_config(results_csv, epochs=1, measures=["magnitude"], aggregation_levels=["weight"],
+                       num_thresholds=3, num_validation_examples=100, num_train_examples=50,
+                       num_importance_examples=50, **changes)
+
+
+def block_checkpoints(config, trial) -> Path:
+    """A file where the trial's checkpoint folder goes: that trial raises when it saves its first checkpoint."""
+    blocker = paths.checkpoint_dir(config.results_csv, trial)
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("")
+    return blocker
+
+
+def sorted_rows(results_csv) -> pd.DataFrame:
+    return pd.read_csv(results_csv).sort_values(list(KEY_COLUMNS)).reset_index(drop=True)
+
+
+def run_local_with_threads(config, num_trials, num_threads):
+    """The local backend in a fresh process whose TensorFlow uses ``num_threads`` threads per op.
+
+    The thread count sets the order in which sums are taken; training turns those round-off differences into
+    ~0.5% differences of the losses after an epoch, so the backends are compared at the same thread count.
+    """
+    root = Path(__file__).resolve().parents[2]
+    code = ("import json, sys; from Experiment import ExperimentConfig, run_trials; "
+            "run_trials(ExperimentConfig.from_dict(json.loads(sys.argv[1])), num_trials=int(sys.argv[2]))")
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(num_threads), "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, "-c", code, json.dumps(config.to_dict()), str(num_trials)], cwd=root, env=env,
+                   check=True)
+
+
+def assert_same_rows(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert list(actual.columns) == list(COLUMNS)
+    exact = [column for column in COLUMNS if column not in FLOAT_COLUMNS]
+    pd.testing.assert_frame_equal(actual[exact], expected[exact])
+    np.testing.assert_allclose(actual[FLOAT_COLUMNS], expected[FLOAT_COLUMNS], rtol=1e-6, atol=1e-7)
+
+
+def check_failed_trial_then_resume(config, backend):
+    blocker = block_checkpoints(config, 0)
+    with pytest.raises(TrialsFailedError, match=r"1 trial\(s\) failed[\s\S]*trial 0 \(seed 0\): FileExistsError"
+                       ) as failed:
+        run_trials(config, num_trials=2, backend=backend)
+    assert list(failed.value.failures) == [0]
+    others = sorted_rows(config.results_csv)
+    assert sorted(others.trial.unique()) == [1] and len(others) == ROWS_PER_TRIAL
+
+    blocker.unlink()
+    run_trials(config, num_trials=2, backend=backend)
+    resumed = sorted_rows(config.results_csv)
+    assert len(resumed) == 2 * ROWS_PER_TRIAL and not resumed.duplicated(list(KEY_COLUMNS)).any()
+    pd.testing.assert_frame_equal(resumed[resumed.trial == 1].reset_index(drop=True), others)
+
+
+# -- both backends, no Ray needed -------------------------------------------------------------------------------
+def test_unknown_backend_lists_the_valid_ones(make_config, tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown backend 'spark'; valid: \['local', 'ray'\]"):
+        run_trials(tiny_config(make_config, tmp_path / "r.csv"), backend="spark")
+
+
+def test_missing_ray_says_what_to_install_and_writes_nothing(make_config, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    config = tiny_config(make_config, tmp_path / "r.csv", backend="ray")
+    with pytest.raises(ImportError, match=r'backend="ray" needs Ray[\s\S]*pip install -r requirements-ray\.txt'):
+        run_trials(config, num_trials=2)
+    assert not list(tmp_path.iterdir())
+
+
+def test_local_failed_trial_is_reported_and_the_others_complete(make_config, tmp_path):
+    check_failed_trial_then_resume(tiny_config(make_config, tmp_path / "local.csv"), "local")
+
+
+def test_a_single_trial_raises_its_own_error(make_config, tmp_path):
+    config = tiny_config(make_config, tmp_path / "single.csv")
+    block_checkpoints(config, 0)
+    with pytest.raises(FileExistsError):
+        run_trials(config, num_trials=1)
+
+
+# -- Ray ----------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason=RAY_MISSING)
+    from Experiment import ray_backend
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        # Ray swaps 127.0.0.1 for the machine's address unless multi-machine clusters are off; with them off
+        # every Ray process (GCS, raylet, workers, agents) binds to the loopback interface only.
+        patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        patch.setattr(ray._private.ray_constants, "ENABLE_RAY_CLUSTER", False)
+        ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 object_store_memory=100 * 1024**2, runtime_env=ray_backend.runtime_env())
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+def test_local_ray_listens_on_loopback_only(local_ray):
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("needs Linux /proc to list listening sockets")
+    addresses = listening_addresses(descendants(os.getpid()))
+    assert addresses, "no listening socket found for the Ray processes"
+    assert all(address.is_loopback for address in addresses), addresses
+
+
+def test_ray_gives_the_rows_of_the_local_backend(local_ray, make_config, tmp_path):
+    local = tiny_config(make_config, tmp_path / "local.csv")
+    on_ray = tiny_config(make_config, tmp_path / "ray.csv", backend="ray")
+    run_local_with_threads(local, num_trials=2, num_threads=1)  # a Ray trial with 1 CPU has 1 TensorFlow thread
+    assert run_trials(on_ray, num_trials=2) == Path(on_ray.results_csv)
+    assert paths.config_json(on_ray.results_csv).exists()
+    assert_same_rows(sorted_rows(on_ray.results_csv), sorted_rows(local.results_csv))
+
+
+def test_ray_failed_trial_is_reported_and_the_others_complete(local_ray, make_config, tmp_path):
+    check_failed_trial_then_resume(tiny_config(make_config, tmp_path / "ray.csv"), "ray")
+
+
+def test_ray_checks_the_resources_a_trial_asks_for(local_ray, make_config, tmp_path):
+    with pytest.raises(ValueError, match="whole number"):
+        run_trials(tiny_config(make_config, tmp_path / "a.csv", num_gpus_per_trial=1.5), backend="ray")
+    with pytest.raises(ValueError, match=r"No node of the Ray cluster has the 1.0 CPU\(s\) and 1 GPU\(s\)"):
+        run_trials(tiny_config(make_config, tmp_path / "b.csv", num_gpus_per_trial=1), backend="ray")
+
+
+# -- sockets of a process tree, from Linux /proc --------------------------------------------------------------------
+def descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def listening_addresses(pids) -> list:
+    """The local addresses of the TCP sockets in state LISTEN that ``pids`` hold."""
+    inodes = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # the process has ended
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:["):-1])
+    addresses = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                addresses.append(_address(fields[1].split(":")[0]))
+    return addresses
+
+
+def _address(hex_address: str):
+    """/proc/net/tcp* write addresses as 32-bit words in host (little-endian) order."""
+    raw = bytes.fromhex(hex_address)
+    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    address = ipaddress.ip_address(raw)
+    return getattr(address, "ipv4_mapped", None) or address
