@@ -75,10 +75,12 @@ class WeightTracker(keras.callbacks.Callback, abc.ABC):
             )
         weights = list(self.model.trainable_weights)
         self._build(weights)
-        self._watched = weights
         for previous, weight in zip(self._previous, weights):
             previous.assign(tf.cast(tf.convert_to_tensor(weight), tf.float32))
-        self._compiled_update = tf.function(self._step)
+        # Traced once per set of watched variables: later fits of the same model reuse the compiled update.
+        if self._compiled_update is None or not _same_variables(self._watched, weights):
+            self._watched = weights
+            self._compiled_update = tf.function(self._step)
 
     def on_train_batch_end(self, batch, logs=None):
         self._compiled_update()
@@ -135,3 +137,7 @@ class TrackedMeasure:
 
     def set_state(self, state):
         self.tracker.set_state(state)
+
+
+def _same_variables(first: list, second: list) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second))

@@ -9,11 +9,23 @@ import inspect
 
 from WeightImportance.base import ImportanceMeasure
 from WeightImportance.fisher import Fisher
+from WeightImportance.gradient_magnitude import GradientMagnitude
+from WeightImportance.grasp import GraSP
 from WeightImportance.inverse_magnitude import InverseMagnitude
+from WeightImportance.lamp import LAMP
 from WeightImportance.magnitude import Magnitude
+from WeightImportance.magnitude_increase import MagnitudeIncrease
+from WeightImportance.mas import MAS
 from WeightImportance.momentum_changes import MomentumChanges
+from WeightImportance.movement import Movement
+from WeightImportance.obd import OBD
+from WeightImportance.oracle import Oracle
 from WeightImportance.random import Random
+from WeightImportance.si import SI
 from WeightImportance.sign_flips import SignFlips
+from WeightImportance.snip import SNIP
+from WeightImportance.synflow import SynFlow
+from WeightImportance.taylor import Taylor
 from WeightImportance.weight_change import WeightChange
 
 registered_measures: dict[str, type[ImportanceMeasure]] = {
@@ -24,6 +36,18 @@ registered_measures: dict[str, type[ImportanceMeasure]] = {
     "sign_flips": SignFlips,
     "momentum_changes": MomentumChanges,
     "weight_change": WeightChange,
+    "gradient_magnitude": GradientMagnitude,
+    "snip": SNIP,
+    "taylor": Taylor,
+    "obd": OBD,
+    "mas": MAS,
+    "grasp": GraSP,
+    "synflow": SynFlow,
+    "lamp": LAMP,
+    "si": SI,
+    "movement": Movement,
+    "magnitude_increase": MagnitudeIncrease,
+    "oracle": Oracle,
 }
 
 
