@@ -101,3 +101,32 @@ def oracle_correlation(model: keras.Model, data, measures=None, level: str = "un
                      "num_groups": int(reference.size)})
     table = pd.DataFrame(rows, columns=["measure", "spearman", "p_value", "num_groups"])
     return table.sort_values("spearman", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def trained_oracle_correlation(task: str = "digits", epochs: int = 3, seed: int = 0, num_examples: int = 500,
+                               level: str = "unit", method: str = "mean") -> pd.DataFrame:
+    """Train ``task``'s default model with every training-time measure attached, then ``oracle_correlation`` of
+    every registered measure on the first ``num_examples`` validation examples."""
+    import Tasks
+
+    task = Tasks.get_task(task, seed=seed)
+    measures = {name: WeightImportance.get_measure(name, **({"seed": seed} if name == "random" else {}))
+                for name in WeightImportance.available_measures()}
+    callbacks = [callback for measure in measures.values() for callback in measure.callbacks()]
+    task.model.fit(*task.train, batch_size=task.batch_size, epochs=epochs, verbose=0, callbacks=callbacks)
+    data = tuple(a[:num_examples] for a in task.validation)
+    return oracle_correlation(task.model, data, measures=measures, level=level, method=method)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Spearman correlation of every measure with the oracle.")
+    parser.add_argument("--task", default="digits")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--num-examples", type=int, default=500)
+    parser.add_argument("--level", default="unit", choices=ORACLE_LEVELS)
+    arguments = parser.parse_args()
+    print(trained_oracle_correlation(arguments.task, arguments.epochs, arguments.seed, arguments.num_examples,
+                                     arguments.level).to_string(index=False))
