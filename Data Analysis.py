@@ -1,11 +1,17 @@
-"""Summarise, plot and report thresholding results.
+"""Summarise, plot and report thresholding results, and sequential-learning (EWC) results.
 
     python "Data Analysis.py" results/foo.csv [more.csv ...] --out figures [--report report] [--tolerance 0.05]
                               [--epoch 5 10] [--measure fisher magnitude] [--test t|wilcoxon|permutation] ...
+    python "Data Analysis.py" results/foo.csv --sequential results/sequential_digits.csv --out figures
 
 Prints the summary table (per measure, aggregation, scope, order, epoch and task: mean AUC, normalized AUC with
 its confidence interval, max fraction within tolerance, rank), saves the figures and tables (summary.csv, ...) in
 --out, and with --report writes report.md there. All the work is done by the Analysis package.
+
+Sequential-learning CSVs (given with --sequential, or recognised among the results by their columns) get the
+accuracy-matrix heat maps, forgetting per measure at its best lambda with confidence intervals, the lambda sweep
+and sequential_report.md in --out; given thresholding results too, the Spearman rank correlation between the
+measures' thresholding and EWC rankings (Analysis.thresholding_vs_ewc).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import Analysis
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import BANDS
 from Analysis.metrics import DEFAULT_TOLERANCE, TOLERANCE_REFERENCES
+from Analysis.sequential import BRIDGE_CI_METHODS
 from Analysis.statistics import CI_METHODS, PAIRED_TESTS
 
 FILTERS = ("task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "replacement")
@@ -25,7 +32,11 @@ FILTERS = ("task", "epoch", "measure", "aggregation_level", "aggregation_method"
 
 def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="Data Analysis.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("results", nargs="+", help="results CSV files (all trials of one experiment each)")
+    parser.add_argument("results", nargs="*", help="results CSV files (all trials of one experiment each)")
+    parser.add_argument("--sequential", nargs="+", default=None,
+                        help="sequential-learning results CSVs (SequentialLearning); also recognised among results")
+    parser.add_argument("--bridge-ci", choices=BRIDGE_CI_METHODS, default="bootstrap",
+                        help="confidence interval of the thresholding-vs-EWC rank correlation (default %(default)s)")
     parser.add_argument("--out", required=True, help="folder for the figures (PNG) and tables (CSV)")
     parser.add_argument("--report", default=None, help="folder for report.md and its figures")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
@@ -50,6 +61,23 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
+    sequential = list(arguments.sequential or []) + [p for p in arguments.results if Analysis.is_sequential_csv(p)]
+    arguments.results = [p for p in arguments.results if p not in sequential]
+    if not arguments.results and not sequential:
+        print("Data Analysis.py: error: give thresholding results CSVs, --sequential CSVs, or both.", file=sys.stderr)
+        return 2
+    analysis = None
+    if arguments.results:
+        status = _thresholding(arguments)
+        if not isinstance(status, Analysis.ThresholdingAnalysis):
+            return status
+        analysis = status
+    if sequential:
+        return _sequential(arguments, sequential, analysis)
+    return 0
+
+
+def _thresholding(arguments):
     criteria = {column: getattr(arguments, column) for column in FILTERS}
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
     try:
@@ -76,6 +104,38 @@ def main(argv=None) -> int:
     print(f"\nFigures and tables written to {arguments.out}")
     if arguments.report is not None:
         print(f"Report written to {arguments.report}/report.md")
+    return analysis
+
+
+def _sequential(arguments, csv_paths, thresholding) -> int:
+    """The sequential-learning summary and, with thresholding results, the thresholding-vs-EWC correlation."""
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            analysis = Analysis.analyze_sequential(Analysis.load_sequential(csv_paths),
+                                                   confidence=arguments.confidence, ci_method=arguments.ci)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"Data Analysis.py: error: {error}", file=sys.stderr)
+        return 2
+    if thresholding is not None:
+        single = {name: values[0] for name in ("aggregation_level", "order")
+                  if (values := getattr(arguments, name)) and len(values) == 1}
+        try:
+            analysis.bridge = Analysis.thresholding_vs_ewc(
+                thresholding.metrics, analysis.metrics, confidence=arguments.confidence,
+                ci_method=arguments.bridge_ci, **single)
+        except ValueError as error:
+            print(f"warning: thresholding vs EWC not computed: {error}", file=sys.stderr)
+    Analysis.save_sequential_analysis(analysis, arguments.out)
+    print()
+    print("Sequential learning, each measure at its best lambda (highest mean average accuracy):")
+    print(Analysis.format_sequential_summary(analysis.summary, confidence=arguments.confidence))
+    if analysis.bridge is not None:
+        print()
+        print(analysis.bridge.describe(arguments.confidence))
+        print(analysis.bridge.table.to_string(index=False))
+    print(f"\nSequential figures, tables and sequential_report.md written to {arguments.out}")
     return 0
 
 

@@ -16,7 +16,9 @@ normalized AUC, max fraction within tolerance), ``summary`` (means, confidence i
 (paired tests, Holm), ``stability`` (Kendall's W), ``statistics`` (the generic statistics), ``figures``,
 ``report``, ``thresholding`` (the pipeline), ``run`` (CSV paths to outputs), ``paths`` (every output name).
 Other analyses (e.g. of sequential learning) sit beside ``thresholding`` as their own module and reuse
-``loading`` (with their own ``required_columns``), ``statistics`` and ``report.markdown_table``.
+``loading`` (with their own ``required_columns``), ``statistics`` and ``report.markdown_table``: ``sequential``
+(accuracy matrices, forgetting, backward transfer, the λ sweep, and ``thresholding_vs_ewc``, the rank correlation
+between the measures' thresholding and EWC rankings).
 """
 
 from Analysis.columns import (
@@ -39,6 +41,23 @@ from Analysis.metrics import (
 )
 from Analysis.report import markdown_table, write_report
 from Analysis.run import run_analysis
+from Analysis.sequential import (
+    EWC_METRICS,
+    SEQUENTIAL_COLUMNS,
+    SequentialAnalysis,
+    ThresholdingVsEWC,
+    analyze_sequential,
+    best_lambdas,
+    format_sequential_summary,
+    is_sequential_csv,
+    load_sequential,
+    matrix_metrics,
+    run_metrics,
+    run_sequential_analysis,
+    save_sequential_analysis,
+    sequential_summary,
+    thresholding_vs_ewc,
+)
 from Analysis.stability import ranking_stability
 from Analysis.statistics import (
     PairedTestResult,
@@ -60,4 +79,9 @@ __all__ = [
     "mean_spearman", "normalized_auc", "paired_test", "rank_measures", "ranking_stability", "run_analysis",
     "save_analysis", "save_tables", "select_results", "significance_matrix", "significance_statements",
     "standard_error", "summarize_metrics", "summary_table", "trial_metrics", "write_report",
+    # sequential learning (Analysis/sequential.py)
+    "EWC_METRICS", "SEQUENTIAL_COLUMNS", "SequentialAnalysis", "ThresholdingVsEWC", "analyze_sequential",
+    "best_lambdas", "format_sequential_summary", "is_sequential_csv", "load_sequential", "matrix_metrics",
+    "run_metrics", "run_sequential_analysis", "save_sequential_analysis", "sequential_summary",
+    "thresholding_vs_ewc",
 ]

@@ -1,0 +1,211 @@
+"""Training one model on a task sequence with an EWC penalty from any importance measure.
+
+For each task k in order: the optimizer's state is reset (moments and step count: a fresh optimizer per task), the
+output is restricted to the task's classes, the model is trained for ``epochs`` epochs (the data in an order drawn
+from ``(seed, k, epoch)``; the measure's callbacks attached to every ``fit``, so training-time measures keep
+tracking across tasks), evaluated on every task seen so far (each with its own classes), and then, unless it is
+the last task, the measure is computed on the task's training data (at most ``num_importance_examples``, with the
+task's output mask) and consolidated into the penalty (``EWCModel.consolidate``).
+
+    learner = SequentialLearner(sequence, "fisher", ewc_lambda=1.0, epochs=3, seed=0)
+    result = learner.run()          # result.accuracy[i, j]: accuracy on task j after training task i
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from SequentialLearning.ewc import EWCModel, ewc_model
+from SequentialLearning.importance import NO_PENALTY, get_importance
+from SequentialLearning.sequence import TaskSequence
+
+
+@dataclass
+class SequenceResult:
+    """``accuracy[i, j]`` and ``loss[i, j]``: on task j's validation data after training task i (NaN for j > i);
+    ``penalty[i]``: the EWC penalty at the end of training task i."""
+
+    accuracy: np.ndarray
+    loss: np.ndarray
+    penalty: np.ndarray
+
+
+class SequentialLearner:
+    """One model learning ``sequence`` task by task with the EWC importance ``importance`` (see module docstring).
+
+    ``importance``: ``"none"``, ``"uniform"`` or a registered measure name (``importance.py``);
+    ``importance_options``: that measure's options (its ``seed`` defaults to ``seed``). ``ewc_lambda``, ``variant``,
+    ``decay``, ``normalization``: see ``ewc.py``. ``batch_size``: default the task's.
+    """
+
+    def __init__(self, sequence: TaskSequence, importance: str = "fisher", ewc_lambda: float = 1.0, *, epochs: int = 1,
+                 seed: int = 0, importance_options: dict | None = None, normalization: str = "mean",
+                 variant: str = "separate", decay: float = 1.0, batch_size: int | None = None,
+                 num_importance_examples: int | None = None, evaluation_batch_size: int = 1024,
+                 progress: bool = False):
+        if not sequence.task.is_classification:
+            raise ValueError(f"Sequential learning here measures accuracy and masks classes, so it needs a "
+                             f"classification task; {sequence.task.name!r} is a regression task.")
+        if importance == NO_PENALTY and ewc_lambda != 0:
+            ewc_lambda = 0.0
+        self.sequence = sequence
+        self.importance = importance
+        self.seed = int(seed)
+        self.epochs = int(epochs)
+        self.batch_size = int(batch_size or sequence.batch_size)
+        self.num_importance_examples = num_importance_examples
+        self.progress = progress
+        self.measure = get_importance(importance, seed=self.seed, **(importance_options or {}))
+        self.model: EWCModel = ewc_model(sequence.build_model(self.seed), ewc_lambda=ewc_lambda,
+                                         normalization=normalization, variant=variant, decay=decay)
+        self.model.optimizer.build(self.model.trainable_variables)
+        self._fresh_optimizer = [np.array(v) for v in self.model.optimizer.variables]
+        self._evaluate = _Evaluator(self.model, sequence, evaluation_batch_size)
+        self.callbacks = self.measure.callbacks() if self.measure is not None else []
+
+    # -- one step of the sequence ------------------------------------------------------------------------------
+    def train_task(self, index: int) -> None:
+        """Train on task ``index`` for ``epochs`` epochs, starting from a fresh optimizer state."""
+        task = self.sequence[index]
+        for variable, value in zip(self.model.optimizer.variables, self._fresh_optimizer):
+            variable.assign(value)
+        self.model.set_classes(task.classes)
+        x, y = task.train
+        progress = _Progress(self.epochs * math.ceil(len(x) / self.batch_size), f"task {index} {task.name}",
+                             self.progress)
+        try:
+            for epoch in range(1, self.epochs + 1):
+                order = np.random.default_rng([self.seed, index, epoch]).permutation(len(x))
+                self.model.fit(x[order], y[order], batch_size=self.batch_size, epochs=1, shuffle=False, verbose=0,
+                               callbacks=[*self.callbacks, progress])
+        finally:
+            progress.close()
+
+    def evaluate(self, index: int) -> tuple[float, float]:
+        """(loss, accuracy) on task ``index``'s validation data, with that task's classes; the mask is restored."""
+        current = self.model.classes
+        self.model.set_classes(self.sequence[index].classes)
+        try:
+            return self._evaluate(index)
+        finally:
+            self.model.set_classes(current)
+
+    def consolidate(self, index: int) -> None:
+        """Compute the importance on task ``index``'s training data and add its EWC term (nothing for ``none``)."""
+        if self.measure is None:
+            return
+        task = self.sequence[index]
+        current = self.model.classes
+        self.model.set_classes(task.classes)
+        try:
+            data = tuple(a[: self.num_importance_examples] for a in task.train)
+            self.model.consolidate(self.measure.compute(self.model, data))
+        finally:
+            self.model.set_classes(current)
+
+    def penalty(self) -> float:
+        return float(self.model.penalty())
+
+    # -- the whole sequence --------------------------------------------------------------------------------------
+    def run(self, start: int = 0, on_task_end=None) -> SequenceResult:
+        """Train tasks ``start``, ``start + 1``, ... (earlier ones are taken as done); ``on_task_end(index,
+        evaluations, penalty)`` receives ``[(j, loss, accuracy) for every task j <= index]`` after each task."""
+        count = len(self.sequence)
+        accuracy, loss = np.full((count, count), np.nan), np.full((count, count), np.nan)
+        penalty = np.full(count, np.nan)
+        for index in range(start, count):
+            self.train_task(index)
+            evaluations = [(j, *self.evaluate(j)) for j in range(index + 1)]
+            penalty[index] = self.penalty()
+            for j, task_loss, task_accuracy in evaluations:
+                loss[index, j], accuracy[index, j] = task_loss, task_accuracy
+            if on_task_end is not None:
+                on_task_end(index, evaluations, penalty[index])
+            if index < count - 1:
+                self.consolidate(index)
+        return SequenceResult(accuracy, loss, penalty)
+
+    # -- forking after a task (the runner's λ sweep) ---------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Model variables (weights, normalisation statistics, dropout seeds, mask), optimizer state, the measure's
+        training state and the consolidated penalty (not λ): ``restore`` returns the learner to this point."""
+        measure_state = self.measure.get_state() if self.measure is not None else {}
+        return {
+            "model": [np.array(v) for v in self.model.variables],
+            "optimizer": [np.array(v) for v in self.model.optimizer.variables],
+            "measure": {key: [np.array(a) for a in arrays] for key, arrays in measure_state.items()},
+            "consolidation": self.model.get_consolidation(),
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        for variable, value in zip(self.model.variables, snapshot["model"], strict=True):
+            variable.assign(value)
+        for variable, value in zip(self.model.optimizer.variables, snapshot["optimizer"], strict=True):
+            variable.assign(value)
+        if self.measure is not None and snapshot["measure"]:
+            self.measure.set_state(snapshot["measure"])
+        self.model.set_consolidation(snapshot["consolidation"])
+
+
+def train_sequence(sequence: TaskSequence, importance: str = "fisher", ewc_lambda: float = 1.0, **options) \
+        -> SequenceResult:
+    """Train a fresh model on ``sequence`` with EWC; ``options`` as for ``SequentialLearner``."""
+    return SequentialLearner(sequence, importance, ewc_lambda, **options).run()
+
+
+class _Evaluator:
+    """Mean loss and accuracy of each task's validation data, by one compiled forward pass per batch."""
+
+    def __init__(self, model: keras.Model, sequence: TaskSequence, batch_size: int):
+        loss = model.loss
+
+        self._batches = [
+            [(tf.constant(t.validation[0][s:s + batch_size]), tf.constant(t.validation[1][s:s + batch_size]))
+             for s in range(0, len(t.validation[0]), batch_size)]
+            for t in sequence
+        ]
+        self._sizes = [len(t.validation[0]) for t in sequence]
+
+        first = sequence[0].validation
+        signature = [tf.TensorSpec((None, *first[0].shape[1:]), tf.as_dtype(first[0].dtype)),
+                     tf.TensorSpec((None,), tf.as_dtype(first[1].dtype))]
+
+        @tf.function(input_signature=signature)  # one trace for every task and batch size
+        def sums(x, y):
+            outputs = model(x, training=False)
+            total = tf.reduce_sum(tf.cast(loss.call(y, outputs), tf.float64))
+            predicted = tf.argmax(outputs, axis=-1, output_type=tf.int64)
+            correct = tf.reduce_sum(tf.cast(tf.equal(predicted, tf.cast(y, tf.int64)), tf.float64))
+            return total, correct
+
+        self._sums = sums
+
+    def __call__(self, index: int) -> tuple[float, float]:
+        if self._sizes[index] == 0:
+            return math.nan, math.nan
+        total, correct = 0.0, 0.0
+        for x, y in self._batches[index]:
+            batch_total, batch_correct = self._sums(x, y)
+            total += float(batch_total)
+            correct += float(batch_correct)
+        return total / self._sizes[index], correct / self._sizes[index]
+
+
+class _Progress(keras.callbacks.Callback):
+    """A tqdm bar over the training batches of one task (all its epochs, one ``fit`` call each)."""
+
+    def __init__(self, total: int, description: str, enabled: bool):
+        super().__init__()
+        self.bar = tqdm(total=total, desc=description, leave=False, disable=not enabled, unit="batch")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+
+    def close(self):
+        self.bar.close()
