@@ -65,5 +65,5 @@ class Fisher(ImportanceMeasure):
                 return x, sample_labels(kind, from_logits, model(x, training=False), seed)
 
         fisher = mean_over_examples(model, data, objective, lambda g, w: tf.square(g), self.num_samples,
-                                    self.batch_size, transform)
+                                    self.batch_size, transform, key=("fisher", kind, from_logits))
         return as_importances(fisher, model, self.name)

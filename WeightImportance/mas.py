@@ -40,5 +40,5 @@ class MAS(ImportanceMeasure):
     def compute(self, model, data=None):
         check_model(model)
         mas = mean_over_examples(model, data, squared_output_norm, lambda g, w: tf.abs(g),
-                                 self.num_samples, self.batch_size)
+                                 self.num_samples, self.batch_size, key=("output_norm", "abs"))
         return as_importances(mas, model, self.name)

@@ -8,6 +8,7 @@ turns the single-example gradient into batched operations.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import keras
@@ -40,6 +41,30 @@ def per_example_gradients(model: keras.Model, objective: Objective) -> Callable:
     return gradients
 
 
+# model -> {key: (ids of its trainable variables, compiled function)}: a measure computed again on the same model
+# (every measured epoch, every trial's grid) reuses its traced function instead of tracing a new one.
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _summed_gradients(model: keras.Model, objective: Objective, reduce: Reduction, key) -> Callable:
+    """A compiled ``(x, y) -> [sum_n reduce(g_n, w) for each weight]``; cached per model when ``key`` is given."""
+    variables = tuple(id(w) for w in model.trainable_weights)
+    cache = _compiled.setdefault(model, {}) if key is not None else {}
+    if key in cache and cache[key][0] == variables:
+        return cache[key][1]
+    gradients = per_example_gradients(model, objective)
+    weights = model.trainable_weights
+
+    @tf.function(reduce_retracing=True)
+    def sums(x, y):
+        return [tf.reduce_sum(reduce(g, tf.convert_to_tensor(w)[None]), axis=0)
+                for g, w in zip(gradients.python_function(x, y), weights)]
+
+    if key is not None:
+        cache[key] = (variables, sums)
+    return sums
+
+
 def mean_over_examples(
     model: keras.Model,
     data,
@@ -48,21 +73,22 @@ def mean_over_examples(
     num_samples: int | None = None,
     batch_size: int = 64,
     transform_batch: Callable | None = None,
+    key=None,
 ) -> list[np.ndarray]:
     """(1/N) sum_n reduce(g_n, w) over the examples of ``data``, with g_n the per-example gradients.
 
     ``transform_batch(x, y) -> (x, y)`` may rewrite each batch first (e.g. replace labels by sampled ones).
+    ``key`` names the (objective, reduce) pair so that the compiled function is reused when the same measure is
+    computed again on the same model; leave it None for a one-off objective.
     """
-    gradients = per_example_gradients(model, objective)
-    weights = model.trainable_weights
-    totals = [np.zeros(tuple(w.shape), dtype=np.float64) for w in weights]
+    sums = _summed_gradients(model, objective, reduce, key)
+    totals = [np.zeros(tuple(w.shape), dtype=np.float64) for w in model.trainable_weights]
     count = 0
     for x, y in iterate_batches(data, batch_size=batch_size, num_samples=num_samples):
         if transform_batch is not None:
             x, y = transform_batch(x, y)
-        batch_gradients = gradients(x, y)
-        for total, g, w in zip(totals, batch_gradients, weights):
-            total += tf.reduce_sum(reduce(g, tf.convert_to_tensor(w)[None]), axis=0).numpy()
+        for total, batch_sum in zip(totals, sums(x, y)):
+            total += batch_sum.numpy()
         count += int(x.shape[0])
     if count == 0:
         raise ValueError("data holds no examples.")

@@ -33,5 +33,5 @@ class Taylor(ImportanceMeasure):
     def compute(self, model, data=None):
         check_model(model)
         taylor = mean_over_examples(model, data, loss_objective(model), lambda g, w: tf.square(g * w),
-                                    self.num_samples, self.batch_size)
+                                    self.num_samples, self.batch_size, key=("loss", "taylor", id(model.loss)))
         return as_importances(taylor, model, self.name)
