@@ -7,13 +7,11 @@ resumes, so results of two different configurations are never mixed in one file.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import Aggregation
 import Tasks
+from Experiment.records import ConfigRecord
 import WeightImportance
 
 CONTROL_PREFIX = "shuffled:"
@@ -25,7 +23,7 @@ EXECUTION_FIELDS = ("num_trials", "backend", "ray_address", "num_cpus_per_trial"
 
 
 @dataclass
-class ExperimentConfig:
+class ExperimentConfig(ConfigRecord):
     """Everything that defines a thresholding experiment.
 
     Attributes:
@@ -53,6 +51,8 @@ class ExperimentConfig:
         backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``).
         progress: show tqdm progress bars.
     """
+
+    EXECUTION_FIELDS = EXECUTION_FIELDS
 
     task: str = "digits"
     task_options: dict = field(default_factory=dict)
@@ -167,39 +167,6 @@ class ExperimentConfig:
 
     def trial_seed(self, trial: int) -> int:
         return self.seed + trial
-
-    # -- persistence ------------------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def save(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "ExperimentConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"Unknown configuration field(s) {unknown}; valid: {sorted(names)}.")
-        return cls(**values)
-
-    @classmethod
-    def load(cls, path: str | Path) -> "ExperimentConfig":
-        return cls.from_dict(json.loads(Path(path).read_text()))
-
-    def differences(self, other: "ExperimentConfig") -> dict[str, tuple]:
-        """Fields that change what is measured and differ between ``self`` and ``other``: name -> (self, other)."""
-        mine, theirs = _normalised(self.to_dict()), _normalised(other.to_dict())
-        return {
-            name: (mine[name], theirs[name])
-            for name in mine
-            if name not in EXECUTION_FIELDS and mine[name] != theirs[name]
-        }
-
-
-def _normalised(values: dict) -> dict:
-    return json.loads(json.dumps(values, sort_keys=True))
 
 
 def _check_int(name: str, value, minimum: int) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
+
+from Experiment.records import CSVAppender
 
 COLUMNS = (
     "trial", "seed", "task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
@@ -36,34 +37,7 @@ def read_keys(path: str | Path) -> set[tuple]:
         return {row_key(row) for row in reader if row.get("trial") not in (None, "")}
 
 
-class ResultsWriter:
-    """Appends rows to the CSV, writing the header once, and flushes after every call."""
+class ResultsWriter(CSVAppender):
+    """Appends rows to the results CSV, writing the header once, and flushes after every call."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._repair_partial_last_line()
-
-    def _repair_partial_last_line(self) -> None:
-        """A crash while writing can leave half a row: cut it so the file stays a valid CSV."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return
-        data = self.path.read_bytes()
-        if not data.endswith(b"\n"):
-            self.path.write_bytes(data[: data.rfind(b"\n") + 1])
-
-    def append(self, rows: list[dict]) -> None:
-        new_file = not self.path.exists() or self.path.stat().st_size == 0
-        with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            if new_file:
-                writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _format(row[k]) for k in COLUMNS})
-            handle.flush()
-
-
-def _format(value):
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else repr(value)
-    return value
+    COLUMNS = COLUMNS

@@ -28,6 +28,7 @@ from Experiment.checkpoints import latest_checkpoint, load_checkpoint, save_chec
 from Experiment.config import ExperimentConfig
 from Experiment.controls import base_measure, is_control, shuffled_importances
 from Experiment.evaluation import Evaluator
+from Experiment.records import check_or_save_config
 from Experiment.results import KEY_COLUMNS, ResultsWriter, read_keys, row_key
 
 RowSink = Callable[[list[dict]], None]
@@ -42,23 +43,7 @@ def run_experiment(config: ExperimentConfig) -> Path:
 
 def prepare_results(config: ExperimentConfig) -> None:
     """Save the configuration beside the results, or check it against the one already there."""
-    csv_path, json_path = paths.results_csv(config.results_csv), paths.config_json(config.results_csv)
-    if json_path.exists():
-        saved = ExperimentConfig.load(json_path)
-        differences = config.differences(saved)
-        if differences:
-            lines = "\n".join(f"  {name}: given {given!r}, recorded {recorded!r}"
-                              for name, (given, recorded) in sorted(differences.items()))
-            raise ValueError(
-                f"{csv_path} holds results of a different configuration ({json_path}). Differences:\n{lines}\n"
-                "Use another results_csv for this configuration, or the recorded values to resume."
-            )
-    elif csv_path.exists() and csv_path.stat().st_size > 0:
-        raise ValueError(
-            f"{csv_path} exists but its configuration {json_path} does not, so the runner cannot tell whether its "
-            "rows belong to this configuration. Move the file away or choose another results_csv."
-        )
-    config.save(json_path)
+    check_or_save_config(config, paths.results_csv(config.results_csv), paths.config_json(config.results_csv))
 
 
 def _measure_objects(config: ExperimentConfig, seed: int) -> dict[str, WeightImportance.ImportanceMeasure]:

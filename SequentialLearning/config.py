@@ -6,12 +6,10 @@ the results (``results/foo.csv`` -> ``results/foo.json``) and compared field by 
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import Tasks
+from Experiment.records import ConfigRecord
 from SequentialLearning.ewc import VARIANTS
 from SequentialLearning.importance import NO_PENALTY, available_importances, get_importance
 from SequentialLearning.models import MODELS
@@ -23,7 +21,7 @@ EXECUTION_FIELDS = ("num_trials", "evaluation_batch_size", "progress")
 
 
 @dataclass
-class SequentialConfig:
+class SequentialConfig(ConfigRecord):
     """Everything that defines a sequential-learning experiment.
 
     Attributes:
@@ -54,6 +52,8 @@ class SequentialConfig:
         results_csv: where rows are appended; the configuration goes to the same path with ``.json``.
         progress: show tqdm progress bars.
     """
+
+    EXECUTION_FIELDS = EXECUTION_FIELDS
 
     task: str = "digits"
     task_options: dict = field(default_factory=dict)
@@ -154,36 +154,6 @@ class SequentialConfig:
     def runs(self) -> list[tuple[str, float]]:
         """(measure, λ) pairs of one trial, in the order they are run."""
         return [(measure, value) for measure in self.measures for value in self.lambdas_of(measure)]
-
-    # -- persistence ------------------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def save(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "SequentialConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"Unknown configuration field(s) {unknown}; valid: {sorted(names)}.")
-        return cls(**values)
-
-    @classmethod
-    def load(cls, path: str | Path) -> "SequentialConfig":
-        return cls.from_dict(json.loads(Path(path).read_text()))
-
-    def differences(self, other: "SequentialConfig") -> dict[str, tuple]:
-        """Fields that change what is measured and differ between ``self`` and ``other``: name -> (self, other)."""
-        mine, theirs = _normalised(self.to_dict()), _normalised(other.to_dict())
-        return {name: (mine[name], theirs[name]) for name in mine
-                if name not in EXECUTION_FIELDS and mine[name] != theirs[name]}
-
-
-def _normalised(values: dict) -> dict:
-    return json.loads(json.dumps(values, sort_keys=True))
 
 
 def _check_int(name: str, value, minimum: int) -> None:

@@ -9,9 +9,10 @@ before the run is redone: resuming never duplicates a row.
 from __future__ import annotations
 
 import csv
-import math
 import os
 from pathlib import Path
+
+from Experiment.records import CSVAppender
 
 COLUMNS = (
     "trial", "seed", "task", "sequence", "measure", "lambda", "trained_task", "evaluated_task", "accuracy", "loss",
@@ -50,21 +51,10 @@ def completed_runs(path: str | Path, num_tasks: int) -> set[tuple]:
     return {key for key, found in pairs.items() if found >= want}
 
 
-class ResultsWriter:
+class ResultsWriter(CSVAppender):
     """Appends rows to the CSV, writing the header once, and flushes after every call."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._repair_partial_last_line()
-
-    def _repair_partial_last_line(self) -> None:
-        """A crash while writing can leave half a row: cut it so the file stays a valid CSV."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return
-        data = self.path.read_bytes()
-        if not data.endswith(b"\n"):
-            self.path.write_bytes(data[: data.rfind(b"\n") + 1])
+    COLUMNS = COLUMNS
 
     def drop_incomplete_runs(self, num_tasks: int) -> int:
         """Remove the rows of runs that were cut short (and repeated rows); returns how many rows were removed."""
@@ -90,19 +80,3 @@ class ResultsWriter:
             os.fsync(handle.fileno())
         temporary.replace(self.path)  # atomic: a crash never leaves half a file
         return len(rows) - len(kept)
-
-    def append(self, rows: list[dict]) -> None:
-        new_file = not self.path.exists() or self.path.stat().st_size == 0
-        with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            if new_file:
-                writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _format(row[k]) for k in COLUMNS})
-            handle.flush()
-
-
-def _format(value):
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else repr(value)
-    return value

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from Experiment.records import check_or_save_config
 from SequentialLearning import paths
 from SequentialLearning.config import SequentialConfig
 from SequentialLearning.models import with_model
@@ -45,22 +46,7 @@ def run_sequential(config: SequentialConfig) -> Path:
 
 def prepare_results(config: SequentialConfig) -> None:
     """Save the configuration beside the results, or check it against the one already there."""
-    csv_path, json_path = paths.results_csv(config.results_csv), paths.config_json(config.results_csv)
-    if json_path.exists():
-        differences = config.differences(SequentialConfig.load(json_path))
-        if differences:
-            lines = "\n".join(f"  {name}: given {given!r}, recorded {recorded!r}"
-                              for name, (given, recorded) in sorted(differences.items()))
-            raise ValueError(
-                f"{csv_path} holds results of a different configuration ({json_path}). Differences:\n{lines}\n"
-                "Use another results_csv for this configuration, or the recorded values to resume."
-            )
-    elif csv_path.exists() and csv_path.stat().st_size > 0:
-        raise ValueError(
-            f"{csv_path} exists but its configuration {json_path} does not, so the runner cannot tell whether its "
-            "rows belong to this configuration. Move the file away or choose another results_csv."
-        )
-    config.save(json_path)
+    check_or_save_config(config, paths.results_csv(config.results_csv), paths.config_json(config.results_csv))
 
 
 def build_sequence(config: SequentialConfig, seed: int) -> TaskSequence:

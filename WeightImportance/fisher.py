@@ -18,7 +18,6 @@ For regression models compiled with mean squared error, p(y | x) is a unit-varia
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from WeightImportance._likelihood import infer_likelihood, log_likelihood, sample_labels
