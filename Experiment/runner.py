@@ -16,7 +16,6 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -28,6 +27,7 @@ from Experiment.checkpoints import latest_checkpoint, load_checkpoint, save_chec
 from Experiment.config import ExperimentConfig
 from Experiment.controls import base_measure, is_control, shuffled_importances
 from Experiment.evaluation import Evaluator
+from Experiment.progress import BatchProgress
 from Experiment.records import check_or_save_config
 from Experiment.results import KEY_COLUMNS, ResultsWriter, read_keys, row_key
 
@@ -77,20 +77,6 @@ def expected_keys(config: ExperimentConfig, trial: int, epoch: int) -> set[tuple
     return keys
 
 
-class _Progress(keras.callbacks.Callback):
-    """A tqdm bar over the training batches of one epoch."""
-
-    def __init__(self, total: int, description: str, enabled: bool):
-        super().__init__()
-        self.bar = tqdm(total=total, desc=description, leave=False, disable=not enabled, unit="batch")
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
-
-    def on_train_end(self, logs=None):
-        self.bar.close()
-
-
 def run_trial(config: ExperimentConfig, trial: int, sink: RowSink | None = None, done: set | None = None) -> None:
     """Run (or resume) trial ``trial`` of ``config``: a plain function of its arguments and the files it writes.
 
@@ -138,7 +124,7 @@ def run_trial(config: ExperimentConfig, trial: int, sink: RowSink | None = None,
         history = model.fit(
             x_train[order], y_train[order], batch_size=batch_size, epochs=epoch, initial_epoch=epoch - 1,
             shuffle=False, verbose=0,
-            callbacks=[*callbacks, _Progress(steps, f"epoch {epoch}", config.progress)],
+            callbacks=[*callbacks, BatchProgress(steps, f"epoch {epoch}", config.progress)],
         )
         epochs.set_postfix(loss=f"{history.history['loss'][-1]:.4f}")
         if epoch in measured:

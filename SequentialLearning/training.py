@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm.auto import tqdm
 
+from Experiment.progress import BatchProgress
 from SequentialLearning.ewc import EWCModel, ewc_model
 from SequentialLearning.importance import NO_PENALTY, get_importance
 from SequentialLearning.sequence import TaskSequence
@@ -77,8 +77,8 @@ class SequentialLearner:
             variable.assign(value)
         self.model.set_classes(task.classes)
         x, y = task.train
-        progress = _Progress(self.epochs * math.ceil(len(x) / self.batch_size), f"task {index} {task.name}",
-                             self.progress)
+        progress = BatchProgress(self.epochs * math.ceil(len(x) / self.batch_size), f"task {index} {task.name}",
+                                 self.progress, close_at_train_end=False)
         try:
             for epoch in range(1, self.epochs + 1):
                 order = np.random.default_rng([self.seed, index, epoch]).permutation(len(x))
@@ -195,17 +195,3 @@ class _Evaluator:
             total += float(batch_total)
             correct += float(batch_correct)
         return total / self._sizes[index], correct / self._sizes[index]
-
-
-class _Progress(keras.callbacks.Callback):
-    """A tqdm bar over the training batches of one task (all its epochs, one ``fit`` call each)."""
-
-    def __init__(self, total: int, description: str, enabled: bool):
-        super().__init__()
-        self.bar = tqdm(total=total, desc=description, leave=False, disable=not enabled, unit="batch")
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
-
-    def close(self):
-        self.bar.close()
