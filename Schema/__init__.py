@@ -1,0 +1,61 @@
+"""The results schema: what the runners write and the analysis reads, defined once and importing nothing.
+
+Two kinds of results CSV, each with its configuration JSON beside it (``results/foo.csv`` -> ``results/foo.json``):
+
+- **thresholding** (``Experiment``): one row per evaluation of a thresholded model, ``THRESHOLDING_COLUMNS`` in
+  that order; a row is identified by ``THRESHOLDING_KEY_COLUMNS``.
+- **sequential** (``SequentialLearning``): one row per evaluation of a task after training a task,
+  ``SEQUENTIAL_COLUMNS``; a *run* (a model trained on the whole sequence) is identified by
+  ``SEQUENTIAL_RUN_COLUMNS`` and a row by those plus ``trained_task`` and ``evaluated_task``.
+
+The names that carry meaning inside the columns are here too, so writers and readers agree on them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+THRESHOLDING_COLUMNS = (
+    "trial", "seed", "task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
+    "replacement", "threshold", "fraction_removed", "loss", "accuracy", "val_loss", "val_accuracy",
+    "chance_val_loss",
+)
+THRESHOLDING_KEY_COLUMNS = ("trial", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
+                            "threshold")
+
+SEQUENTIAL_COLUMNS = (
+    "trial", "seed", "task", "sequence", "measure", "lambda", "trained_task", "evaluated_task", "accuracy", "loss",
+    "penalty",
+)
+SEQUENTIAL_RUN_COLUMNS = ("trial", "measure", "lambda")
+SEQUENTIAL_KEY_COLUMNS = SEQUENTIAL_RUN_COLUMNS + ("trained_task", "evaluated_task")
+
+# The measure every thresholding run includes, against which the others are judged.
+BASELINE_MEASURE = "random"
+# ``shuffled:NAME``: NAME's importances permuted within each tensor (a control; see Experiment/controls.py).
+CONTROL_PREFIX = "shuffled:"
+# ``aggregation_method`` at level ``weight``, where there is nothing to aggregate.
+NO_AGGREGATION = "none"
+# The sequential ``measure`` of plain fine-tuning (no penalty, run at λ = 0 only), and of Ω = 1.
+NO_PENALTY = "none"
+UNIFORM_PENALTY = "uniform"
+
+# Digits of a fraction kept when rows are keyed (thresholds, λ), so 0.1 written and read back is the same key.
+KEY_DIGITS = 10
+
+
+def config_path(results_csv) -> Path:
+    """The configuration JSON saved beside a results CSV: ``results/foo.csv`` -> ``results/foo.json``."""
+    return Path(results_csv).with_suffix(".json")
+
+
+def thresholding_key(row: dict) -> tuple:
+    """The identity of a thresholding row (``THRESHOLDING_KEY_COLUMNS``), typed, from written or read values."""
+    return (int(row["trial"]), int(row["epoch"]), str(row["measure"]), str(row["aggregation_level"]),
+            str(row["aggregation_method"]), str(row["scope"]), str(row["order"]),
+            round(float(row["threshold"]), KEY_DIGITS))
+
+
+def sequential_run_key(trial, measure, ewc_lambda) -> tuple:
+    """The identity of a sequential run (``SEQUENTIAL_RUN_COLUMNS``), typed."""
+    return (int(trial), str(measure), round(float(ewc_lambda), KEY_DIGITS))
