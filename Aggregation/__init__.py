@@ -27,7 +27,7 @@ bias and a filter is a whole convolution filter with its bias. Layers owning eac
 the model recursively and matching variables by identity, never by name.
 """
 
-from Aggregation.ranking import Ranking, num_groups_to_remove, rank_groups
+from Aggregation.ranking import Ranking, group_ids, num_groups_to_remove, rank_groups
 from Aggregation.registry import LEVELS, METHODS, ORDERS, REPLACEMENTS, SCOPES
 from Aggregation.structure import owning_layers
 from Aggregation.thresholding import (
@@ -49,6 +49,7 @@ __all__ = [
     "ThresholdResult",
     "apply_masks",
     "get_weights",
+    "group_ids",
     "num_groups_to_remove",
     "owning_layers",
     "rank_groups",

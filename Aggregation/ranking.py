@@ -93,6 +93,16 @@ class Ranking:
         return [ranks < k for ranks, k in zip(self.weight_ranks, cut)]
 
 
+def group_ids(model: keras.Model, level: str = "unit") -> tuple[list[np.ndarray], int]:
+    """The groups of ``level`` over the whole model: one int64 array of global group ids per
+    ``model.trainable_weights`` entry (same shape), and the number of groups. Ids are numbered as ``rank_groups``
+    numbers them: consecutive within a layer, layers following each other."""
+    check_choice("level", level, LEVELS)
+    variables = _checks.trainable_variables(model)
+    ids, group_layers, _ = assign_groups(LEVEL_FUNCTIONS[level], owning_layers(model, variables), variables)
+    return ids, int(group_layers.size)
+
+
 def rank_groups(
     model: keras.Model,
     importances: list[np.ndarray],
