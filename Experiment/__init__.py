@@ -1,12 +1,19 @@
-"""The experiment runner: the only package that knows Tasks, WeightImportance and Aggregation together.
+"""The thresholding runner: the package that knows Tasks, WeightImportance and Aggregation together.
+
+Modules, in the one direction they import: ``trials`` (all trials, local or ``ray_backend``) -> ``trial`` (one
+trial: training, checkpoints) -> ``grid`` (one measured epoch: ``EpochGrid``) -> ``measures``, ``controls``,
+``results``, ``config``; the run layer ``Runs`` below them. ``oracle`` is the oracle-correlation study.
 
     from Experiment import ExperimentConfig, run_experiment
     run_experiment(ExperimentConfig(task="digits", epochs=3, measures=["magnitude", "fisher"]))
 """
 
 from Experiment.config import ExperimentConfig
-from Experiment.results import COLUMNS
-from Experiment.runner import run_experiment, run_trial
-from Experiment.trials import TrialsFailedError, run_trials
+from Experiment.grid import EpochGrid, combinations, expected_keys
+from Experiment.measures import build_measures
+from Experiment.trial import run_trial
+from Experiment.trials import TrialsFailedError, run_experiment, run_trials
+from Schema import THRESHOLDING_COLUMNS as COLUMNS
 
-__all__ = ["COLUMNS", "ExperimentConfig", "TrialsFailedError", "run_experiment", "run_trial", "run_trials"]
+__all__ = ["COLUMNS", "EpochGrid", "ExperimentConfig", "TrialsFailedError", "build_measures", "combinations",
+           "expected_keys", "run_experiment", "run_trial", "run_trials"]

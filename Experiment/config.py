@@ -11,11 +11,19 @@ from dataclasses import dataclass, field
 
 import Aggregation
 import Tasks
-from Experiment.records import ConfigRecord
 import WeightImportance
+from Experiment.controls import base_measure
+from Runs import paths
+from Runs.records import (
+    ConfigRecord,
+    as_list,
+    check_choices,
+    check_int,
+    check_optional_int,
+    check_results_csv,
+)
+from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_AGGREGATION
 
-CONTROL_PREFIX = "shuffled:"
-BASELINE_MEASURE = "random"
 BACKENDS = ("local", "ray")
 # Fields that say how or how often to run, not what is measured: they may change between a run and its resumption.
 EXECUTION_FIELDS = ("num_trials", "backend", "ray_address", "num_cpus_per_trial", "num_gpus_per_trial",
@@ -47,7 +55,8 @@ class ExperimentConfig(ConfigRecord):
         num_importance_examples: training examples given to the measures that need data (None: all).
         batch_size: training batch size (None: the task's).
         evaluation_batch_size: examples per compiled forward pass when evaluating.
-        results_csv: where rows are appended; the configuration goes to the same path with ``.json``.
+        results_csv: where rows are appended; the configuration goes to the same path with ``.json``. None:
+            ``results/<task>.csv``.
         backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``).
         progress: show tqdm progress bars.
     """
@@ -74,7 +83,7 @@ class ExperimentConfig(ConfigRecord):
     num_importance_examples: int | None = 1000
     batch_size: int | None = None
     evaluation_batch_size: int = 1024
-    results_csv: str = "results/digits.csv"
+    results_csv: str | None = None
     backend: str = "local"
     ray_address: str | None = None
     num_cpus_per_trial: float = 1.0
@@ -83,12 +92,9 @@ class ExperimentConfig(ConfigRecord):
 
     def __post_init__(self):
         for name in ("measures", "aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, (list, tuple)):
-                raise ValueError(f"{name} must be a list; got {value!r}.")
-            setattr(self, name, list(value))
+            setattr(self, name, as_list(name, getattr(self, name)))
+        if self.results_csv is None:
+            self.results_csv = paths.default_results_csv(str(self.task))
         self.task_options = dict(self.task_options or {})
         self.measure_options = {k: dict(v) for k, v in (self.measure_options or {}).items()}
         self._validate()
@@ -101,19 +107,16 @@ class ExperimentConfig(ConfigRecord):
         if unknown:
             raise ValueError(f"Unknown task option(s) {unknown} for {self.task!r}; valid: {Tasks.task_options(self.task)}.")
         for name in ("seed", "num_trials", "epochs", "measure_every", "num_thresholds", "evaluation_batch_size"):
-            _check_int(name, getattr(self, name), minimum=0 if name == "seed" else 1)
+            check_int(name, getattr(self, name), minimum=0 if name == "seed" else 1)
         if self.num_thresholds < 2 and not self.thresholds:
             raise ValueError(f"num_thresholds must be at least 2 (0 and 1); got {self.num_thresholds}.")
         for name in ("num_validation_examples", "num_importance_examples", "batch_size"):
-            if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), minimum=1)
-        if self.num_train_examples is not None:
-            _check_int("num_train_examples", self.num_train_examples, minimum=0)
+            check_optional_int(name, getattr(self, name), minimum=1)
+        check_optional_int("num_train_examples", self.num_train_examples, minimum=0)
         if not self.measures:
             raise ValueError("measures is empty; choose from " f"{WeightImportance.available_measures()}.")
         for measure in self.measures:
-            base = measure[len(CONTROL_PREFIX):] if measure.startswith(CONTROL_PREFIX) else measure
-            if base not in WeightImportance.available_measures():
+            if base_measure(measure) not in WeightImportance.available_measures():
                 raise ValueError(
                     f"Unknown measure {measure!r}; valid measures: {WeightImportance.available_measures()}, "
                     f"or '{CONTROL_PREFIX}NAME' for a measure's layer-shuffled control."
@@ -124,12 +127,7 @@ class ExperimentConfig(ConfigRecord):
             WeightImportance.get_measure(name, **options)  # raises on an unknown measure or option
         for name, valid in (("aggregation_levels", Aggregation.LEVELS), ("aggregation_methods", Aggregation.METHODS),
                             ("scopes", Aggregation.SCOPES), ("orders", Aggregation.ORDERS)):
-            values = getattr(self, name)
-            if not values:
-                raise ValueError(f"{name} is empty; choose from {list(valid)}.")
-            bad = [v for v in values if v not in valid]
-            if bad:
-                raise ValueError(f"Unknown {name} {bad}; valid: {list(valid)}.")
+            check_choices(name, getattr(self, name), valid)
         if self.replacement not in Aggregation.REPLACEMENTS:
             raise ValueError(f"Unknown replacement {self.replacement!r}; valid: {list(Aggregation.REPLACEMENTS)}.")
         for threshold in self.thresholds:
@@ -137,8 +135,7 @@ class ExperimentConfig(ConfigRecord):
                 raise ValueError(f"thresholds must be fractions in [0, 1]; got {threshold!r}.")
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown backend {self.backend!r}; valid: {list(BACKENDS)}.")
-        if not str(self.results_csv).endswith(".csv"):
-            raise ValueError(f"results_csv must be a path ending in .csv; got {self.results_csv!r}.")
+        check_results_csv(self.results_csv)
 
     # -- derived values ---------------------------------------------------------------------------------------
     def threshold_values(self) -> list[float]:
@@ -161,15 +158,10 @@ class ExperimentConfig(ConfigRecord):
         """(level, method) pairs; level ``weight`` has the single method ``none``."""
         pairs = []
         for level in self.aggregation_levels:
-            methods = ["none"] if level == "weight" else self.aggregation_methods
+            methods = [NO_AGGREGATION] if level == "weight" else self.aggregation_methods
             pairs.extend((level, method) for method in methods)
         return pairs
 
     def trial_seed(self, trial: int) -> int:
         return self.seed + trial
-
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
 

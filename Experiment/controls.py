@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from Experiment.config import CONTROL_PREFIX
+from Schema import CONTROL_PREFIX
 
 
 def is_control(measure: str) -> bool:

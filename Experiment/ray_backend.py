@@ -21,7 +21,7 @@ retried (it would raise again): it is returned as a failure with its trial index
 and ``run_trials`` raises at the end. Running the same configuration again runs only the missing trials and rows.
 
 Checkpoints are written by the worker under the results path made absolute on the driver
-(``results/digits_checkpoints/trial_3/``, see ``Experiment.paths``). On a cluster of several machines that
+(``results/digits_checkpoints/trial_3/``, see ``Runs.paths``). On a cluster of several machines that
 path should be shared storage mounted at the same place on every node: otherwise a retried trial that lands
 on another node does not find the checkpoint and trains again from epoch 0 (where the path cannot be created
 on a node, its trials fail there). The project's packages travel to the nodes in the Ray job's ``runtime_env``
@@ -36,12 +36,15 @@ import os
 from pathlib import Path
 
 import Aggregation
+import Experiment
+import Runs
+import Schema
 import Tasks
 import WeightImportance
-import Experiment
 from Experiment.config import ExperimentConfig
-from Experiment.results import ResultsWriter, row_key
-from Experiment.runner import run_trial
+from Experiment.results import results_writer
+from Experiment.trial import run_trial
+from Schema import thresholding_key
 
 INSTALL_COMMAND = "pip install -r requirements-ray.txt"
 MAX_RETRIES = 3
@@ -144,7 +147,8 @@ def runtime_env() -> dict:
     """The Ray job ``runtime_env`` that ships this project's packages to every node (Ray accepts local folders only
     at the job level). ``run_trials`` uses it when it connects; pass it yourself when you call ``ray.init``:
     ``ray.init(address="auto", runtime_env=ray_backend.runtime_env())``."""
-    packages = [str(Path(package.__file__).parent) for package in (Tasks, WeightImportance, Aggregation, Experiment)]
+    packages = [str(Path(package.__file__).parent)
+                for package in (Schema, Runs, Tasks, WeightImportance, Aggregation, Experiment)]
     env_vars = {name: os.environ[name] for name in ("TF_CPP_MIN_LOG_LEVEL",) if name in os.environ}
     return {"py_modules": packages, "excludes": ["__pycache__"], "env_vars": env_vars}
 
@@ -186,7 +190,7 @@ class _Writer:
     """Appends rows to the results CSV once per key (a retried task can send a row again)."""
 
     def __init__(self, results_csv, done: set, progress):
-        self.writer = ResultsWriter(results_csv)
+        self.writer = results_writer(results_csv)
         self.recorded = set(done)
         self.progress = progress
         self.num_rows = 0
@@ -194,7 +198,7 @@ class _Writer:
     def write(self, rows: list[dict]) -> None:
         new = []
         for row in rows:
-            key = row_key(row)
+            key = thresholding_key(row)
             if key not in self.recorded:
                 self.recorded.add(key)
                 new.append(row)

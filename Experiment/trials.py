@@ -18,10 +18,17 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from Experiment import paths
+from Experiment import ray_backend
 from Experiment.config import BACKENDS, ExperimentConfig
 from Experiment.results import read_keys
-from Experiment.runner import expected_keys, prepare_results, run_trial
+from Experiment.trial import run_trial, trial_complete
+from Runs import paths
+from Runs.records import check_or_save_config
+
+
+def run_experiment(config: ExperimentConfig) -> Path:
+    """Run (or resume) every trial of ``config``; returns the path of the results CSV."""
+    return run_trials(config)
 
 
 class TrialsFailedError(RuntimeError):
@@ -51,11 +58,9 @@ def run_trials(config: ExperimentConfig, num_trials: int | None = None, backend:
     if backend not in BACKENDS:
         raise ValueError(f"Unknown backend {backend!r}; valid: {list(BACKENDS)}.")
     if backend == "ray":
-        from Experiment import ray_backend
-
         ray_backend.import_ray()  # before anything is written: a missing Ray is reported with how to install it
         ray_backend.check_resources(config)
-    prepare_results(config)
+    check_or_save_config(config, config.results_csv)
     done = read_keys(config.results_csv)
     trials = [trial for trial in range(num_trials) if not trial_complete(config, trial, done)]
     progress = tqdm(total=num_trials, initial=num_trials - len(trials), desc="trials", unit="trial",
@@ -75,11 +80,6 @@ def run_trials(config: ExperimentConfig, num_trials: int | None = None, backend:
     if failures:
         raise TrialsFailedError(config, failures) from failures[min(failures)]
     return paths.results_csv(config.results_csv)
-
-
-def trial_complete(config: ExperimentConfig, trial: int, done: set) -> bool:
-    """Whether every row of ``trial`` is among the recorded keys ``done``."""
-    return all(expected_keys(config, trial, epoch) <= done for epoch in config.measured_epochs())
 
 
 def _run_local(config: ExperimentConfig, trials: list[int], progress) -> dict[int, BaseException]:

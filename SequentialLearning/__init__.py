@@ -15,7 +15,7 @@ from SequentialLearning.importance import BASELINES, Uniform, available_importan
 from SequentialLearning.models import MODELS, with_model
 from SequentialLearning.normalization import NORMALIZATIONS, normalize_importances
 from SequentialLearning.registry import SEQUENCES, available_sequences, get_sequence
-from SequentialLearning.results import COLUMNS
+from Schema import SEQUENTIAL_COLUMNS as COLUMNS
 from SequentialLearning.runner import build_sequence, run_sequential, run_trial
 from SequentialLearning.sequence import SequenceTask, TaskSequence
 from SequentialLearning.training import SequenceResult, SequentialLearner, train_sequence

@@ -9,12 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import Tasks
-from Experiment.records import ConfigRecord
+from Runs import paths
+from Runs.records import (
+    ConfigRecord,
+    as_list,
+    check_choices,
+    check_int,
+    check_optional_int,
+    check_results_csv,
+)
+from Schema import NO_PENALTY
 from SequentialLearning.ewc import VARIANTS
-from SequentialLearning.importance import NO_PENALTY, available_importances, get_importance
+from SequentialLearning.importance import available_importances, get_importance
 from SequentialLearning.models import MODELS
 from SequentialLearning.normalization import NORMALIZATIONS
 from SequentialLearning.registry import available_sequences
+
+RESULTS_PREFIX = "sequential_"
 
 # Fields that say how to run, not what is measured: they may change between a run and its resumption.
 EXECUTION_FIELDS = ("num_trials", "evaluation_batch_size", "progress")
@@ -49,7 +60,8 @@ class SequentialConfig(ConfigRecord):
         num_validation_examples: validation examples per task evaluated (None: all).
         num_importance_examples: training examples of a task given to a measure after it (None: all).
         evaluation_batch_size: examples per compiled forward pass when evaluating.
-        results_csv: where rows are appended; the configuration goes to the same path with ``.json``.
+        results_csv: where rows are appended; the configuration goes to the same path with ``.json``. None:
+            ``results/sequential_<task>.csv``.
         progress: show tqdm progress bars.
     """
 
@@ -75,17 +87,14 @@ class SequentialConfig(ConfigRecord):
     num_validation_examples: int | None = None
     num_importance_examples: int | None = 500
     evaluation_batch_size: int = 1024
-    results_csv: str = "results/sequential_digits.csv"
+    results_csv: str | None = None
     progress: bool = True
 
     def __post_init__(self):
         for name in ("measures", "ewc_lambdas", "splits"):
-            value = getattr(self, name)
-            if isinstance(value, (str, int, float)):
-                value = [value]
-            if not isinstance(value, (list, tuple)):
-                raise ValueError(f"{name} must be a list; got {value!r}.")
-            setattr(self, name, list(value))
+            setattr(self, name, as_list(name, getattr(self, name), scalars=(str, int, float)))
+        if self.results_csv is None:
+            self.results_csv = paths.default_results_csv(str(self.task), prefix=RESULTS_PREFIX)
         self.splits = [list(group) if isinstance(group, (list, tuple)) else group for group in self.splits]
         self.task_options = dict(self.task_options or {})
         self.measure_options = {k: dict(v) for k, v in (self.measure_options or {}).items()}
@@ -106,10 +115,9 @@ class SequentialConfig(ConfigRecord):
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}; valid: {list(MODELS)}.")
         for name in ("seed", "num_trials", "epochs", "num_tasks", "evaluation_batch_size"):
-            _check_int(name, getattr(self, name), minimum={"seed": 0, "num_tasks": 2}.get(name, 1))
+            check_int(name, getattr(self, name), minimum={"seed": 0, "num_tasks": 2}.get(name, 1))
         for name in ("batch_size", "num_train_examples", "num_validation_examples", "num_importance_examples"):
-            if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), minimum=1)
+            check_optional_int(name, getattr(self, name), minimum=1)
         if self.splits:
             if self.sequence != "split":
                 raise ValueError(f"splits are for the split sequence; sequence is {self.sequence!r}.")
@@ -117,11 +125,7 @@ class SequentialConfig(ConfigRecord):
                     isinstance(c, int) and not isinstance(c, bool) for c in g) for g in self.splits):
                 raise ValueError(f"splits must be at least two non-empty lists of class ids; got {self.splits!r}.")
             self.num_tasks = len(self.splits)
-        if not self.measures:
-            raise ValueError(f"measures is empty; choose from {available_importances()}.")
-        bad = [m for m in self.measures if m not in available_importances()]
-        if bad:
-            raise ValueError(f"Unknown measure(s) {bad}; valid: {available_importances()}.")
+        check_choices("measures", self.measures, available_importances())
         if len(set(self.measures)) != len(self.measures):
             raise ValueError(f"measures lists a measure twice: {self.measures}.")
         for name, options in self.measure_options.items():
@@ -140,8 +144,7 @@ class SequentialConfig(ConfigRecord):
             raise ValueError(f"ewc_decay must be in [0, 1]; got {self.ewc_decay!r}.")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"Unknown normalization {self.normalization!r}; valid: {list(NORMALIZATIONS)}.")
-        if not str(self.results_csv).endswith(".csv"):
-            raise ValueError(f"results_csv must be a path ending in .csv; got {self.results_csv!r}.")
+        check_results_csv(self.results_csv)
 
     # -- derived values ---------------------------------------------------------------------------------------
     def trial_seed(self, trial: int) -> int:
@@ -155,7 +158,3 @@ class SequentialConfig(ConfigRecord):
         """(measure, λ) pairs of one trial, in the order they are run."""
         return [(measure, value) for measure in self.measures for value in self.lambdas_of(measure)]
 
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from Experiment.records import check_or_save_config
-from SequentialLearning import paths
+from Runs import paths
+from Runs.records import check_or_save_config
+from Schema import sequential_run_key
 from SequentialLearning.config import SequentialConfig
 from SequentialLearning.models import with_model
 from SequentialLearning.registry import get_sequence
-from SequentialLearning.results import ResultsWriter, completed_runs, run_key
+from SequentialLearning.results import completed_runs, drop_incomplete_runs, results_writer
 from SequentialLearning.sequence import TaskSequence
 from SequentialLearning.training import SequentialLearner
 
@@ -32,9 +33,9 @@ RowSink = Callable[[list[dict]], None]
 
 def run_sequential(config: SequentialConfig) -> Path:
     """Run (or resume) every trial of ``config``; returns the path of the results CSV."""
-    prepare_results(config)
-    writer = ResultsWriter(config.results_csv)
-    writer.drop_incomplete_runs(config.num_tasks)
+    check_or_save_config(config, config.results_csv)
+    writer = results_writer(config.results_csv)
+    drop_incomplete_runs(config.results_csv, config.num_tasks)
     done = completed_runs(config.results_csv, config.num_tasks)
     runs = config.runs()
     bar = tqdm(total=config.num_trials * len(runs), desc="sequential runs", disable=not config.progress, unit="run")
@@ -42,11 +43,6 @@ def run_sequential(config: SequentialConfig) -> Path:
         run_trial(config, trial, sink=writer.append, done=done, on_run_end=lambda: bar.update(1))
     bar.close()
     return paths.results_csv(config.results_csv)
-
-
-def prepare_results(config: SequentialConfig) -> None:
-    """Save the configuration beside the results, or check it against the one already there."""
-    check_or_save_config(config, paths.results_csv(config.results_csv), paths.config_json(config.results_csv))
 
 
 def build_sequence(config: SequentialConfig, seed: int) -> TaskSequence:
@@ -65,12 +61,12 @@ def run_trial(config: SequentialConfig, trial: int, sink: RowSink | None = None,
     """
     seed = config.trial_seed(trial)
     if sink is None:
-        sink = ResultsWriter(config.results_csv).append
+        sink = results_writer(config.results_csv).append
     if done is None:
         done = completed_runs(config.results_csv, config.num_tasks)
     pending = {}
     for measure, ewc_lambda in config.runs():
-        if run_key(trial, measure, ewc_lambda) in done:
+        if sequential_run_key(trial, measure, ewc_lambda) in done:
             if on_run_end is not None:
                 on_run_end()
         else:
@@ -103,7 +99,7 @@ def run_trial(config: SequentialConfig, trial: int, sink: RowSink | None = None,
 
             learner.run(start=1, on_task_end=record)
             sink(rows)
-            done.add(run_key(trial, measure, ewc_lambda))
+            done.add(sequential_run_key(trial, measure, ewc_lambda))
             if on_run_end is not None:
                 on_run_end()
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from Experiment.progress import BatchProgress
+from Runs import state
+from Runs.evaluation import Evaluator, compiled_sums
+from Runs.progress import BatchProgress
+from Runs.training import fit_epoch
 from SequentialLearning.ewc import EWCModel, ewc_model
 from SequentialLearning.importance import NO_PENALTY, get_importance
 from SequentialLearning.sequence import TaskSequence
@@ -66,7 +67,9 @@ class SequentialLearner:
                                          normalization=normalization, variant=variant, decay=decay)
         self.model.optimizer.build(self.model.trainable_variables)
         self._fresh_optimizer = [np.array(v) for v in self.model.optimizer.variables]
-        self._evaluate = _Evaluator(self.model, sequence, evaluation_batch_size)
+        sums = compiled_sums(self.model, self.model.loss)  # one compiled function for every task
+        self._evaluators = [Evaluator(self.model, self.model.loss, task.validation, evaluation_batch_size, sums=sums)
+                            for task in sequence]
         self.callbacks = self.measure.callbacks() if self.measure is not None else []
 
     # -- one step of the sequence ------------------------------------------------------------------------------
@@ -81,9 +84,8 @@ class SequentialLearner:
                                  self.progress, close_at_train_end=False)
         try:
             for epoch in range(1, self.epochs + 1):
-                order = np.random.default_rng([self.seed, index, epoch]).permutation(len(x))
-                self.model.fit(x[order], y[order], batch_size=self.batch_size, epochs=1, shuffle=False, verbose=0,
-                               callbacks=[*self.callbacks, progress])
+                fit_epoch(self.model, x, y, batch_size=self.batch_size, order_key=[self.seed, index, epoch],
+                          callbacks=[*self.callbacks, progress])
         finally:
             progress.close()
 
@@ -92,7 +94,7 @@ class SequentialLearner:
         current = self.model.classes
         self.model.set_classes(self.sequence[index].classes)
         try:
-            return self._evaluate(index)
+            return self._evaluators[index]()
         finally:
             self.model.set_classes(current)
 
@@ -135,22 +137,15 @@ class SequentialLearner:
     def snapshot(self) -> dict:
         """Model variables (weights, normalisation statistics, dropout seeds, mask), optimizer state, the measure's
         training state and the consolidated penalty (not λ): ``restore`` returns the learner to this point."""
-        measure_state = self.measure.get_state() if self.measure is not None else {}
-        return {
-            "model": [np.array(v) for v in self.model.variables],
-            "optimizer": [np.array(v) for v in self.model.optimizer.variables],
-            "measure": {key: [np.array(a) for a in arrays] for key, arrays in measure_state.items()},
-            "consolidation": self.model.get_consolidation(),
-        }
+        return {"state": state.capture(self.model, self._measures()),
+                "consolidation": self.model.get_consolidation()}
 
     def restore(self, snapshot: dict) -> None:
-        for variable, value in zip(self.model.variables, snapshot["model"], strict=True):
-            variable.assign(value)
-        for variable, value in zip(self.model.optimizer.variables, snapshot["optimizer"], strict=True):
-            variable.assign(value)
-        if self.measure is not None and snapshot["measure"]:
-            self.measure.set_state(snapshot["measure"])
+        state.restore(self.model, self._measures(), snapshot["state"])
         self.model.set_consolidation(snapshot["consolidation"])
+
+    def _measures(self) -> dict:
+        return {} if self.measure is None else {self.importance: self.measure}
 
 
 def train_sequence(sequence: TaskSequence, importance: str = "fisher", ewc_lambda: float = 1.0, **options) \
@@ -158,40 +153,3 @@ def train_sequence(sequence: TaskSequence, importance: str = "fisher", ewc_lambd
     """Train a fresh model on ``sequence`` with EWC; ``options`` as for ``SequentialLearner``."""
     return SequentialLearner(sequence, importance, ewc_lambda, **options).run()
 
-
-class _Evaluator:
-    """Mean loss and accuracy of each task's validation data, by one compiled forward pass per batch."""
-
-    def __init__(self, model: keras.Model, sequence: TaskSequence, batch_size: int):
-        loss = model.loss
-
-        self._batches = [
-            [(tf.constant(t.validation[0][s:s + batch_size]), tf.constant(t.validation[1][s:s + batch_size]))
-             for s in range(0, len(t.validation[0]), batch_size)]
-            for t in sequence
-        ]
-        self._sizes = [len(t.validation[0]) for t in sequence]
-
-        first = sequence[0].validation
-        signature = [tf.TensorSpec((None, *first[0].shape[1:]), tf.as_dtype(first[0].dtype)),
-                     tf.TensorSpec((None,), tf.as_dtype(first[1].dtype))]
-
-        @tf.function(input_signature=signature)  # one trace for every task and batch size
-        def sums(x, y):
-            outputs = model(x, training=False)
-            total = tf.reduce_sum(tf.cast(loss.call(y, outputs), tf.float64))
-            predicted = tf.argmax(outputs, axis=-1, output_type=tf.int64)
-            correct = tf.reduce_sum(tf.cast(tf.equal(predicted, tf.cast(y, tf.int64)), tf.float64))
-            return total, correct
-
-        self._sums = sums
-
-    def __call__(self, index: int) -> tuple[float, float]:
-        if self._sizes[index] == 0:
-            return math.nan, math.nan
-        total, correct = 0.0, 0.0
-        for x, y in self._batches[index]:
-            batch_total, batch_correct = self._sums(x, y)
-            total += float(batch_total)
-            correct += float(batch_correct)
-        return total / self._sizes[index], correct / self._sizes[index]

@@ -31,10 +31,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import Tasks  # noqa: E402
-from Experiment import runner  # noqa: E402
-from Experiment.config import ExperimentConfig  # noqa: E402
-from Experiment.evaluation import Evaluator  # noqa: E402
-from Experiment.results import ResultsWriter  # noqa: E402
+from Experiment import EpochGrid, ExperimentConfig, build_measures  # noqa: E402
+from Experiment.results import results_writer  # noqa: E402
+from Runs.evaluation import Evaluator  # noqa: E402
 
 TASK = "fashion_mnist"
 FALLBACK_TASK = "digits"
@@ -273,7 +272,7 @@ class TimedEvaluator:
 
 @dataclass
 class GridRun:
-    """What one call of the runner's ``_measure_epoch`` did, with the time every row reached the sink.
+    """What one call of the runner's ``EpochGrid.run`` did, with the time every row reached the sink.
 
     ``arrivals[i]``: row i was written (CSV included) and handed over; ``departures[i]``: the sink returned (work
     done inside the sink between the two, such as a floor measurement, is not part of any step).
@@ -321,9 +320,9 @@ def run_grid(context: Context, config: ExperimentConfig, between_rows: Callable[
     """
     model = context.model
     if measures is None:
-        measures = runner._measure_objects(config, config.trial_seed(0))
+        measures = build_measures(config, config.trial_seed(0))
     validation, train = (TimedEvaluator(evaluator) for evaluator in context.evaluators)
-    writer = ResultsWriter(config.results_csv)
+    writer = results_writer(config.results_csv)
     rows, arrivals, departures = [], [], []
 
     def sink(new_rows):
@@ -335,8 +334,8 @@ def run_grid(context: Context, config: ExperimentConfig, between_rows: Callable[
         departures.append(time.perf_counter())
 
     call_start = time.perf_counter()
-    runner._measure_epoch(config, 0, 1, context.task, model, measures, context.importance_data, validation, train,
-                          sink, set())
+    EpochGrid(config, 0, 1, context.task.name, model, measures, context.importance_data, validation,
+              train).run(sink, set())
     call_end = time.perf_counter()
     Path(config.results_csv).unlink(missing_ok=True)
     return GridRun(rows, arrivals, departures, call_start, validation.calls[0][1], call_end,

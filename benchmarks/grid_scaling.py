@@ -1,7 +1,7 @@
 """Target 5: the grid's cost grows linearly with measures x combinations x thresholds, and nothing that depends
 only on the measure and the aggregation is recomputed per threshold.
 
-Three grids of the runner (``Experiment.runner._measure_epoch`` on the trained default model, level ``weight``,
+Three grids of the runner (``Experiment.EpochGrid.run`` on the trained default model, level ``weight``,
 scope ``layer``, order ``least``) are timed in rounds, their order rotating every round:
 
 - A: 1 measure (``random``), k thresholds;
@@ -25,8 +25,8 @@ if __package__ in (None, ""):
 import contextlib
 
 import Aggregation
+from Experiment import build_measures, combinations
 from benchmarks import common
-from Experiment import runner
 
 LOWEST, HIGHEST = 1.7, 2.3
 
@@ -78,7 +78,7 @@ def run(context: common.Context) -> dict:
         for name in names[shift:] + names[:shift]:
             config = configs[name]
             measures = {key: CountingMeasure(measure)
-                        for key, measure in runner._measure_objects(config, config.trial_seed(0)).items()}
+                        for key, measure in build_measures(config, config.trial_seed(0)).items()}
             rankings = []
             with counting_rankings(rankings):
                 grid = common.run_grid(context, config, measures=measures)
@@ -88,7 +88,7 @@ def run(context: common.Context) -> dict:
                 "num_rows": len(grid.rows),
                 "num_measure_computes": {key: m.num_computes for key, m in measures.items()},
                 "num_rank_groups_calls": len(rankings),
-                "num_combinations": len(list(runner._grid(config))),
+                "num_combinations": len(list(combinations(config))),
             }
 
     base = common.median(grid_times["one_measure_k_thresholds"])

@@ -4,7 +4,7 @@ The work: the trained default model, random importances (the runner's ``random``
 scope ``layer``, order ``least``, the same thresholds, the same replacement values, and at every threshold the
 loss and accuracy on the same validation subset and train subset.
 
-- Runner: ``Experiment.runner._measure_epoch`` (rank once; per threshold cut the ranking, assign the variables in
+- Runner: ``Experiment.EpochGrid.run`` (rank once; per threshold cut the ranking, assign the variables in
   place, evaluate with compiled forward passes). The grid time runs from the end of its chance-level evaluation
   (once per epoch, which the original did not have) to its last row, so it includes computing the importances and
   ranking; a step is the time between two consecutive rows.
@@ -31,8 +31,8 @@ import keras
 import numpy as np
 
 import Aggregation
+from Experiment import build_measures
 from benchmarks import common
-from Experiment import runner
 
 LIMIT = 1.6
 ORIGINAL_BATCH_SIZE = 32
@@ -73,7 +73,7 @@ def original_grid(context: common.Context, config, thresholds) -> tuple[float, l
     """(grid seconds, seconds of every threshold, results of every threshold)."""
     model, seed = context.model, config.trial_seed(0)
     start = time.perf_counter()
-    measure = runner._measure_objects(config, seed)["random"]
+    measure = build_measures(config, seed)["random"]
     importances = measure.compute(model, context.importance_data)
     originals = Aggregation.get_weights(model)
     replacements = Aggregation.replacement_values(originals, config.replacement, seed=seed * 100_003 + 1)

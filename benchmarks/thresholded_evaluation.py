@@ -1,6 +1,6 @@
 """Target 1: one (measure, combination, threshold) step of the runner costs at most 1.2 times the floor.
 
-The step is the runner's own: ``Experiment.runner._measure_epoch`` is called on the trained default model, as
+The step is the runner's own: ``Experiment.EpochGrid.run`` is called on the trained default model, as
 ``run_trial`` calls it, with a sink that writes each row to a CSV (as the runner's default sink does) and then
 records ``time.perf_counter()``. A step is the time between two consecutive rows of one combination: the cut of
 the ranking (``Ranking.masks``), ``apply_masks``, ``ThresholdResult.from_masks``, both evaluations and the CSV
@@ -114,7 +114,7 @@ def run(context: common.Context) -> dict:
                  "num_thresholds": len(config.threshold_values()), "num_rows": len(grid.rows),
                  "num_steps_timed": len(steps),
                  "num_examples_per_step": len(context.validation[0]) + len(context.train_subset[0])},
-        "method": "runner._measure_epoch with a sink recording perf_counter after writing each CSV row; step = "
+        "method": "Experiment.EpochGrid.run with a sink recording perf_counter after writing each CSV row; step = "
                   "consecutive rows of one combination (first row of each left out); floors timed inside the sink "
                   "between rows, rotating over the variants; ratio = median step / cheapest floor median.",
     }

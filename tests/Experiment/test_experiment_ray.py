@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from Experiment import COLUMNS, paths
-from Experiment.results import KEY_COLUMNS
-from Experiment.trials import TrialsFailedError, run_trials
+from Experiment import COLUMNS, TrialsFailedError, run_trials
+from Runs import paths
+from Schema import THRESHOLDING_KEY_COLUMNS as KEY_COLUMNS
 
 RAY_MISSING = "Ray is not installed (pip install -r requirements-ray.txt)"
 ROWS_PER_TRIAL = 6  # 1 epoch x (random, magnitude) x level weight x 3 thresholds

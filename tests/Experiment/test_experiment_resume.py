@@ -3,11 +3,12 @@
 import pandas as pd
 import pytest
 
-from Experiment import run_experiment
-from Experiment import results as results_module
-from Experiment.runner import expected_keys
+from Experiment import expected_keys, run_experiment
+from Experiment.results import results_writer
+from Runs.results import ResultsWriter
+from Schema import THRESHOLDING_COLUMNS, THRESHOLDING_KEY_COLUMNS, thresholding_key
 
-KEYS = ["trial", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "threshold"]
+KEYS = list(THRESHOLDING_KEY_COLUMNS)
 
 
 class Killed(Exception):
@@ -15,7 +16,7 @@ class Killed(Exception):
 
 
 def _run_killed_after(config, monkeypatch, num_rows):
-    original = results_module.ResultsWriter.append
+    original = ResultsWriter.append
     calls = {"rows": 0}
 
     def dying_append(self, rows):
@@ -24,10 +25,10 @@ def _run_killed_after(config, monkeypatch, num_rows):
         calls["rows"] += len(rows)
         original(self, rows)
 
-    monkeypatch.setattr(results_module.ResultsWriter, "append", dying_append)
+    monkeypatch.setattr(ResultsWriter, "append", dying_append)
     with pytest.raises(Killed):
         run_experiment(config)
-    monkeypatch.setattr(results_module.ResultsWriter, "append", original)
+    monkeypatch.setattr(ResultsWriter, "append", original)
 
 
 @pytest.mark.parametrize("num_rows", [17, 60])  # in the first epoch's grid; in the second epoch's grid
@@ -39,7 +40,7 @@ def test_killed_run_resumes_to_the_same_complete_results(make_config, tmp_path, 
     resumed = pd.read_csv(config.results_csv)
     assert not resumed.duplicated(KEYS).any()
     want = expected_keys(config, 0, 1) | expected_keys(config, 0, 2)
-    got = {results_module.row_key(row) for row in resumed.to_dict("records")}
+    got = {thresholding_key(row) for row in resumed.to_dict("records")}
     assert got == want
 
     uninterrupted = make_config(tmp_path / "whole.csv", measures=["magnitude", "sign_flips"])
@@ -54,12 +55,12 @@ def test_killed_run_resumes_to_the_same_complete_results(make_config, tmp_path, 
 
 def test_half_written_last_row_is_cut(tmp_path):
     path = tmp_path / "r.csv"
-    writer = results_module.ResultsWriter(path)
-    row = {c: 0 for c in results_module.COLUMNS}
+    writer = results_writer(path)
+    row = {c: 0 for c in THRESHOLDING_COLUMNS}
     writer.append([row])
     with path.open("a") as handle:
         handle.write("0,0,digi")
-    results_module.ResultsWriter(path)
+    results_writer(path)
     assert len(pd.read_csv(path)) == 1
 
 

@@ -8,8 +8,8 @@ import pytest
 
 import Tasks
 from Experiment import COLUMNS, ExperimentConfig, run_experiment
-from Experiment import paths
-from Experiment.checkpoints import latest_checkpoint, load_checkpoint
+from Runs import paths
+from Runs.checkpoints import latest_checkpoint, load_checkpoint
 
 
 def test_one_row_per_evaluation_in_tidy_columns(digits_run):

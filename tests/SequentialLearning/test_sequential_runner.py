@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from SequentialLearning import COLUMNS, SequentialConfig, run_sequential
-from SequentialLearning import results as results_module
+from Runs.results import ResultsWriter
 
 KEYS = ["trial", "measure", "lambda", "trained_task", "evaluated_task"]
 
@@ -42,7 +42,7 @@ def test_killed_run_resumes_without_duplicates(tmp_path, make_config, monkeypatc
     assert len(expected) == 3 * 3
 
     config = make_config(tmp_path / "killed.csv", **changes)
-    original = results_module.ResultsWriter.append
+    original = ResultsWriter.append
     calls = {"count": 0}
 
     def dying_append(self, rows):
@@ -51,10 +51,10 @@ def test_killed_run_resumes_without_duplicates(tmp_path, make_config, monkeypatc
         calls["count"] += 1
         original(self, rows)
 
-    monkeypatch.setattr(results_module.ResultsWriter, "append", dying_append)
+    monkeypatch.setattr(ResultsWriter, "append", dying_append)
     with pytest.raises(Killed):
         run_sequential(config)
-    monkeypatch.setattr(results_module.ResultsWriter, "append", original)
+    monkeypatch.setattr(ResultsWriter, "append", original)
     assert len(pd.read_csv(config.results_csv)) == 3  # the first run only
 
     # A run cut short while its rows were written: two of its three rows and half a line.

@@ -6,7 +6,9 @@ compares fresh runs of the same configurations with these files to 1e-9.
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -31,6 +33,21 @@ SEQUENTIAL = dict(
 )
 
 
+def machine() -> dict:
+    """What the stored numbers depend on besides the code: the processor (its vector instructions choose the
+    kernels), the thread count (the order of floating-point sums) and the numerical libraries' versions."""
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
+        else platform.processor()
+    return {"processor": model, "machine": platform.machine(), "cpu_count": os.cpu_count(),
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": numpy.__version__}
+
+
 def main() -> None:
     from Experiment import ExperimentConfig, run_experiment
     from SequentialLearning import SequentialConfig, run_sequential
@@ -40,6 +57,7 @@ def main() -> None:
         shutil.copy(csv, HERE / "reference_thresholding.csv")
         csv = run_sequential(SequentialConfig(**SEQUENTIAL, results_csv=f"{folder}/sequential.csv"))
         shutil.copy(csv, HERE / "reference_sequential.csv")
+    (HERE / "reference_machine.json").write_text(json.dumps(machine(), indent=2, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,50 @@
-"""Persistence shared by the runners: a configuration saved as JSON beside its results and checked on resume,
-and a tidy CSV that rows are appended to and flushed.
+"""Configuration records shared by the runners: validation helpers for flat dataclasses of plain values, a JSON
+round trip, and the check that a resumed run has the configuration its results were made with.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
-import math
 from pathlib import Path
+
+import Schema
+from Runs.files import write_atomically
+
+
+def check_int(name: str, value, minimum: int) -> None:
+    """A ValueError unless ``value`` is an integer (not a bool) ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+
+
+def check_optional_int(name: str, value, minimum: int) -> None:
+    """As ``check_int``, but None is allowed (meaning "all")."""
+    if value is not None:
+        check_int(name, value, minimum)
+
+
+def as_list(name: str, value, scalars: tuple[type, ...] = (str,)) -> list:
+    """``value`` as a list: a single scalar of the given types becomes a one-element list."""
+    if isinstance(value, scalars):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{name} must be a list; got {value!r}.")
+    return list(value)
+
+
+def check_choices(name: str, values: list, valid) -> None:
+    """A ValueError if ``values`` is empty or holds a value not in ``valid``, listing the valid ones."""
+    if not values:
+        raise ValueError(f"{name} is empty; choose from {list(valid)}.")
+    bad = [v for v in values if v not in valid]
+    if bad:
+        raise ValueError(f"Unknown {name} {bad}; valid: {list(valid)}.")
+
+
+def check_results_csv(value) -> None:
+    if not str(value).endswith(".csv"):
+        raise ValueError(f"results_csv must be a path ending in .csv; got {value!r}.")
 
 
 class ConfigRecord:
@@ -23,8 +59,7 @@ class ConfigRecord:
         return dataclasses.asdict(self)
 
     def save(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        write_atomically(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def from_dict(cls, values: dict):
@@ -49,8 +84,9 @@ def _normalised(values: dict) -> dict:
     return json.loads(json.dumps(values, sort_keys=True))
 
 
-def check_or_save_config(config: ConfigRecord, csv_path: Path, json_path: Path) -> None:
+def check_or_save_config(config: ConfigRecord, results_csv: str | Path) -> None:
     """Save ``config`` beside the results, or check it against the one already there (a clear error if not)."""
+    csv_path, json_path = Path(results_csv), Schema.config_path(results_csv)
     if json_path.exists():
         differences = config.differences(type(config).load(json_path))
         if differences:
@@ -66,38 +102,3 @@ def check_or_save_config(config: ConfigRecord, csv_path: Path, json_path: Path) 
             "rows belong to this configuration. Move the file away or choose another results_csv."
         )
     config.save(json_path)
-
-
-class CSVAppender:
-    """Appends rows with the columns ``COLUMNS`` to a CSV, writing the header once, and flushes after every call."""
-
-    COLUMNS: tuple[str, ...] = ()
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._repair_partial_last_line()
-
-    def _repair_partial_last_line(self) -> None:
-        """A crash while writing can leave half a row: cut it so the file stays a valid CSV."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return
-        data = self.path.read_bytes()
-        if not data.endswith(b"\n"):
-            self.path.write_bytes(data[: data.rfind(b"\n") + 1])
-
-    def append(self, rows: list[dict]) -> None:
-        new_file = not self.path.exists() or self.path.stat().st_size == 0
-        with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=self.COLUMNS)
-            if new_file:
-                writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _format(row[k]) for k in self.COLUMNS})
-            handle.flush()
-
-
-def _format(value):
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else repr(value)
-    return value

@@ -1,13 +1,24 @@
-"""Every output path of an experiment, built in one place from ``results_csv``.
+"""Every output path of a run, built in one place from its ``results_csv``.
 
     results/digits.csv                      the rows (all trials, keyed by ``trial``)
     results/digits.json                     the configuration that produced them
-    results/digits_checkpoints/trial_3/     model, optimizer and tracker state at each measured epoch
+    results/digits_checkpoints/trial_3/     model, optimizer and tracker state at a measured epoch
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import Schema
+
+RESULTS_FOLDER = "results"
+
+
+def default_results_csv(task: str, prefix: str = "") -> str:
+    """The results path of a run that names none: ``results/<prefix><task>.csv`` (task names made file-safe,
+    e.g. ``tfds:beans`` -> ``tfds-beans``)."""
+    return f"{RESULTS_FOLDER}/{prefix}{re.sub(r'[^A-Za-z0-9_.-]+', '-', task)}.csv"
 
 
 def results_csv(results: str | Path) -> Path:
@@ -15,7 +26,7 @@ def results_csv(results: str | Path) -> Path:
 
 
 def config_json(results: str | Path) -> Path:
-    return Path(results).with_suffix(".json")
+    return Schema.config_path(results)
 
 
 def checkpoint_dir(results: str | Path, trial: int) -> Path:

@@ -10,7 +10,8 @@ class BatchProgress(keras.callbacks.Callback):
     """Advances a tqdm bar after every training batch.
 
     With ``close_at_train_end`` (default) the bar closes when ``fit`` ends; otherwise it may span several ``fit``
-    calls and the caller closes it with ``close()``.
+    calls and the caller closes it with ``close()``. (``tqdm.keras.TqdmCallback`` draws one bar per ``fit`` call
+    and an epoch bar; a runner here calls ``fit`` once per epoch, so its bars would stack.)
     """
 
     def __init__(self, total: int, description: str, enabled: bool, close_at_train_end: bool = True):
