@@ -5,8 +5,9 @@
 Every measure's importances and those of the ``oracle`` measure (the loss increase on ``data`` when each group is
 set to zero) are aggregated to one score per group with ``Aggregation.rank_groups(..., scope="model")``, and each
 measure is compared with the oracle by the Spearman rank correlation of the group scores over all groups of the
-model. The oracle's removal unit is the aggregation level, so at ``level="unit"`` the oracle scores exactly the
-groups being ranked. Cost: the oracle takes one forward pass over ``data`` per group.
+model. The oracle's removal unit is the aggregation level, and its groups are ``Aggregation.group_ids`` of that
+level (given through ``set_grouping``), so the oracle scores exactly the groups being ranked. Cost: the oracle
+takes one forward pass over ``data`` per group.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ ORACLE_LEVELS = ("unit", "weight", "layer")
 def post_training_measures() -> list[str]:
     """The registered measures that need no training callbacks (the default set of ``oracle_correlation``)."""
     return [name for name in WeightImportance.available_measures()
-            if not WeightImportance.get_measure(name).callbacks()]
+            if not WeightImportance.measure_class(name).needs_training]
 
 
 def _measure_objects(measures, measure_options) -> dict[str, WeightImportance.ImportanceMeasure]:
@@ -82,8 +83,11 @@ def oracle_correlation(model: keras.Model, data, measures=None, level: str = "un
     measure_options["oracle"] = oracle_options
     objects = _measure_objects(measures, measure_options)
     oracle = objects.get("oracle")
-    if not isinstance(oracle, WeightImportance.registered_measures["oracle"]) or oracle.level != level:
+    if not isinstance(oracle, WeightImportance.measure_class("oracle")) or oracle.level != level:
         oracle = WeightImportance.get_measure("oracle", **oracle_options)
+    for measure in [oracle, *objects.values()]:
+        if measure.needs_groups:  # Aggregation's groups, so the oracle removes exactly what is ranked
+            measure.set_grouping(Aggregation.group_ids)
 
     def group_scores(importances):
         ranking = Aggregation.rank_groups(model, importances, level=level, method=method, scope="model",
@@ -110,7 +114,8 @@ def trained_oracle_correlation(task: str = "digits", epochs: int = 3, seed: int 
     import Tasks
 
     task = Tasks.get_task(task, seed=seed)
-    measures = {name: WeightImportance.get_measure(name, **({"seed": seed} if name == "random" else {}))
+    measures = {name: WeightImportance.get_measure(
+                    name, **({"seed": seed} if WeightImportance.measure_class(name).needs_seed else {}))
                 for name in WeightImportance.available_measures()}
     callbacks = [callback for measure in measures.values() for callback in measure.callbacks()]
     task.model.fit(*task.train, batch_size=task.batch_size, epochs=epochs, verbose=0, callbacks=callbacks)

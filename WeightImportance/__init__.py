@@ -4,9 +4,19 @@
     measure = get_measure("fisher", labels="sampled")
     model.fit(..., callbacks=measure.callbacks())
     importances = measure.compute(model, (x, y))   # one array per model.trainable_weights entry
+
+A runner reads what a measure needs from its class, without building it: ``measure_class(name).needs_data``,
+``.needs_training``, ``.needs_seed``, ``.needs_groups`` (see ``base.py``).
 """
 
 from WeightImportance.base import ImportanceMeasure
-from WeightImportance.registry import available_measures, get_measure, measure_options, registered_measures
+from WeightImportance.registry import (
+    available_measures,
+    get_measure,
+    measure_class,
+    measure_options,
+    registered_measures,
+)
 
-__all__ = ["ImportanceMeasure", "available_measures", "get_measure", "measure_options", "registered_measures"]
+__all__ = ["ImportanceMeasure", "available_measures", "get_measure", "measure_class", "measure_options",
+           "registered_measures"]

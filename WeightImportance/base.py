@@ -12,20 +12,40 @@ BatchNormalization statistics (models are called with ``training=False``).
 
 Measures that accumulate state during training expose it through ``get_state``/``set_state`` so that a run can
 be checkpointed and resumed.
+
+Every measure class declares what a runner must give it, so that a runner reads these class attributes (through
+``WeightImportance.measure_class(name)``, without building the measure) instead of guessing:
+
+- ``needs_data``: ``compute`` reads its ``data`` argument; when False, ``compute(model)`` gives the same arrays.
+- ``needs_training``: ``callbacks()`` is not empty; pass them to every ``fit`` the measure should observe.
+- ``needs_seed``: the measure takes a ``seed`` option; a runner sets it from the trial's seed.
+- ``needs_groups``: the measure scores groups of weights defined by the caller (the measure knows no units or
+  layers). Before ``compute``, give it a grouping with ``set_grouping(group_ids)``: a function
+  ``group_ids(model, level) -> (ids, num_groups)`` returning one int array of global group ids per
+  ``model.trainable_weights`` entry (same shape, ids in ``[0, num_groups)``), e.g. ``Aggregation.group_ids``. The
+  measure calls it with its own ``level`` attribute.
+
+The registry-wide contract test checks every declaration against the measure's behaviour.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 
 import keras
 import numpy as np
 
 
 class ImportanceMeasure(abc.ABC):
-    """Base class of all measures. Subclasses set ``name`` (their registry key) and implement ``compute``."""
+    """Base class of all measures. Subclasses set ``name`` (their registry key) and those ``needs_*`` declarations
+    (module docstring) that differ from the defaults below, and implement ``compute``."""
 
     name: str = ""
+    needs_data: bool = True
+    needs_training: bool = False
+    needs_seed: bool = False
+    needs_groups: bool = False
 
     def callbacks(self) -> list[keras.callbacks.Callback]:
         """Keras callbacks to pass to ``fit`` so the measure can observe training ([] if it needs none)."""
@@ -34,6 +54,11 @@ class ImportanceMeasure(abc.ABC):
     @abc.abstractmethod
     def compute(self, model: keras.Model, data=None) -> list[np.ndarray]:
         """One importance array per ``model.trainable_weights`` entry, same shape, larger = more important."""
+
+    def set_grouping(self, group_ids: Callable) -> None:
+        """Give a ``needs_groups`` measure the function that groups a model's weights (see the module docstring)."""
+        raise ValueError(f"Measure {self.name!r} scores every weight on its own and takes no grouping "
+                         "(its class has needs_groups = False).")
 
     def get_state(self) -> dict[str, list[np.ndarray]]:
         """What the measure accumulated during training, as arrays (empty for post-training measures)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from WeightImportance._likelihood import infer_likelihood, log_likelihood, sample_labels
+from WeightImportance._internal.likelihood import infer_likelihood, log_likelihood, sample_labels
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 from WeightImportance.per_example import mean_over_examples
 
@@ -36,6 +36,7 @@ class Fisher(ImportanceMeasure):
     """
 
     name = "fisher"
+    needs_seed = True
 
     def __init__(self, labels: str = "data", num_samples: int | None = None, batch_size: int = 64, seed: int = 0,
                  likelihood: str = "auto"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from WeightImportance._likelihood import loss_objective
+from WeightImportance._internal.likelihood import loss_objective
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 from WeightImportance.per_example import mean_over_examples
 

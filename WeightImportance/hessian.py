@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from WeightImportance._data import iterate_batches
-from WeightImportance._likelihood import loss_objective
+from WeightImportance._internal.data import iterate_batches
+from WeightImportance._internal.likelihood import loss_objective
 
 HESSIAN_METHODS = ("auto", "exact", "hutchinson")
 MAX_EXACT_PARAMETERS = 2000

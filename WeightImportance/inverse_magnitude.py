@@ -15,6 +15,7 @@ class InverseMagnitude(ImportanceMeasure):
     """importance(w) = 1 / max(|w|, epsilon). Options: ``epsilon`` (float > 0, default 1e-12)."""
 
     name = "inverse_magnitude"
+    needs_data = False
 
     def __init__(self, epsilon: float = 1e-12):
         if not epsilon > 0:

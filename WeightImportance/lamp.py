@@ -38,6 +38,7 @@ class LAMP(ImportanceMeasure):
     """importance = w_u^2 / sum of the squares of the weights of its tensor at least as large. No options."""
 
     name = "lamp"
+    needs_data = False
 
     def compute(self, model, data=None):
         return as_importances([lamp_scores(np.asarray(w)) for w in check_model(model)], model, self.name)

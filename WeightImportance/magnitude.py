@@ -15,6 +15,7 @@ class Magnitude(ImportanceMeasure):
     """importance(w) = |w|. No options."""
 
     name = "magnitude"
+    needs_data = False
 
     def compute(self, model, data=None):
         return as_importances([np.abs(np.asarray(w)) for w in check_model(model)], model, self.name)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from WeightImportance._gradient_trackers import InitialWeightsTracker
-from WeightImportance._trackers import TrackedMeasure
+from WeightImportance._internal.gradient_trackers import InitialWeightsTracker
+from WeightImportance._internal.trackers import TrackedMeasure
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 
 
@@ -31,6 +31,8 @@ class MagnitudeIncrease(TrackedMeasure, ImportanceMeasure):
     """importance = |w_T| - |w_0|. No options."""
 
     name = "magnitude_increase"
+    needs_data = False
+    needs_training = True
 
     def __init__(self):
         self.tracker = MagnitudeIncreaseTracker(self.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from WeightImportance._trackers import TrackedMeasure, WeightTracker
+from WeightImportance._internal.trackers import TrackedMeasure, WeightTracker
 from WeightImportance.base import ImportanceMeasure, as_importances
 
 
@@ -28,6 +28,8 @@ class MomentumChanges(TrackedMeasure, ImportanceMeasure):
     """importance = 1 / (1 + reversals of the update direction). Ignores ``data``. No options."""
 
     name = "momentum_changes"
+    needs_data = False
+    needs_training = True
 
     def __init__(self):
         self.tracker = MomentumChangeTracker(self.name)

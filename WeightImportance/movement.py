@@ -8,14 +8,14 @@ weight *before* step t). Under gradient descent -g_t has the sign of the step, s
 from zero (and for large weights pushed further out) and falls for weights moving towards zero: larger = more
 important. Accumulated from the first training step the callbacks see, across successive ``fit`` calls.
 
-The gradient is recorded by wrapping the optimizer during ``fit`` (see ``_gradient_trackers.py``), exact for any
-optimizer. The state is ``{"score"}``. Ignores ``data``. No options.
+The gradient is recorded by wrapping the optimizer during ``fit`` (see ``_internal/gradient_trackers.py``), exact
+for any optimizer. The state is ``{"score"}``. Ignores ``data``. No options.
 """
 
 from __future__ import annotations
 
-from WeightImportance._gradient_trackers import GradientTracker
-from WeightImportance._trackers import TrackedMeasure
+from WeightImportance._internal.gradient_trackers import GradientTracker
+from WeightImportance._internal.trackers import TrackedMeasure
 from WeightImportance.base import ImportanceMeasure, as_importances
 
 
@@ -30,6 +30,8 @@ class Movement(TrackedMeasure, ImportanceMeasure):
     """importance S = -sum_t g_t · w_{t-1}. No options."""
 
     name = "movement"
+    needs_data = False
+    needs_training = True
 
     def __init__(self):
         self.tracker = MovementTracker(self.name)

@@ -32,6 +32,7 @@ class OBD(ImportanceMeasure):
     """
 
     name = "obd"
+    needs_seed = True
 
     def __init__(self, hessian: str = "auto", num_probes: int = 100, seed: int = 0, num_samples: int | None = None,
                  batch_size: int = 64):

@@ -10,17 +10,15 @@ them (see ``Experiment/oracle.py``); it is meant for small models.
 **Cost: one forward pass over the data per group**, plus one for the unchanged model. ``max_groups`` (default
 2000) refuses larger jobs with an error saying how many passes they would take.
 
-Removal units (``level``), defined here to match the levels of the same names in ``Aggregation`` (this package does
-not import it). Each trainable variable belongs to the innermost layer that lists it (the model is walked
-recursively; variables are matched by identity, never by name).
-- ``"unit"`` (default): within a layer, the entries of its trainable tensors sharing one index on the output-channel
-  axis, the last axis: a Dense unit's ``kernel[:, j]`` and ``bias[j]``, a Conv filter's ``kernel[..., j]`` and
-  ``bias[j]``, a BatchNormalization channel's ``gamma[j]`` and ``beta[j]``. A transposed convolution's kernel uses
-  axis -2, a depthwise kernel its last two axes flattened (matching the bias). When a layer's tensors disagree on
-  the number of channels (or for a SeparableConv's depthwise kernel) each tensor is grouped on its own; a 0-d
-  tensor is a group by itself.
-- ``"weight"``: every scalar weight on its own (one forward pass per parameter: tiny models only).
-- ``"layer"``: all trainable weights of a layer together.
+Removal units (``level``). Like every measure, the oracle knows no units or layers: the caller defines the groups.
+- ``"weight"``: every scalar weight on its own (one forward pass per parameter: tiny models only). Needs nothing.
+- ``"unit"`` (default) and ``"layer"``: the groups returned by the grouping function given to ``set_grouping``,
+  called as ``group_ids(model, level)``: one int array of global group ids per ``model.trainable_weights`` entry
+  (same shape, ids in ``[0, num_groups)``) and ``num_groups``. Runners pass ``Aggregation.group_ids``, so the
+  oracle removes exactly the groups that ``Aggregation`` ranks at that level (a unit: a Dense unit's incoming
+  weights with its bias, a conv filter with its bias, a BatchNormalization channel's gamma and beta; a layer: all
+  trainable weights of a layer). Without a grouping, ``compute`` raises an error saying what to call.
+A grouping given at ``level="weight"`` is used too (``Aggregation``'s weight groups are single weights).
 
 Removal replaces the group's weights by zero (``replacement="zero"``, the only choice). Every weight is restored to
 its exact original value afterwards; non-trainable state (BatchNormalization statistics) is never assigned.
@@ -28,110 +26,26 @@ its exact original value afterwards; non-trainable state (BatchNormalization sta
 
 from __future__ import annotations
 
-import keras
+from collections.abc import Callable
+
 import numpy as np
 import tensorflow as tf
 
-from WeightImportance._data import iterate_batches
-from WeightImportance._likelihood import _compiled_loss
+from WeightImportance._internal.data import iterate_batches
+from WeightImportance._internal.likelihood import compiled_loss
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 
 LEVELS = ("unit", "weight", "layer")
 REPLACEMENTS = ("zero",)
 
 
-def _layer_classes(*names):
-    return tuple(getattr(keras.layers, name) for name in names if hasattr(keras.layers, name))
-
-
-_TRANSPOSED = _layer_classes("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
-_DEPTHWISE = _layer_classes("DepthwiseConv1D", "DepthwiseConv2D")
-_SEPARABLE = _layer_classes("SeparableConv1D", "SeparableConv2D")
-
-
-def owning_layers(model: keras.Model, variables: list) -> list:
-    """The innermost layer owning each variable (sublayers are visited before the layers holding them)."""
-    ordered, seen = [], set()
-
-    def visit(layer):
-        if id(layer) in seen:
-            return
-        seen.add(id(layer))
-        if isinstance(layer, keras.Model):
-            children = list(layer.layers)
-        else:
-            flatten = getattr(layer, "_flatten_layers", None)
-            children = list(flatten(include_self=False, recursive=False)) if flatten is not None else []
-        for child in children:
-            visit(child)
-        ordered.append(layer)
-
-    visit(model)
-    owner_of: dict[int, object] = {}
-    for layer in ordered:
-        for variable in layer.trainable_weights:
-            owner_of.setdefault(id(variable), layer)
-    return [owner_of.get(id(variable), model) for variable in variables]
-
-
-def _channels(layer, variable):
-    """(channel index of every entry, number of channels, shares the layer's output channels), None if 0-d."""
-    shape = tuple(variable.shape)
-    if not shape:
-        return None
-    if isinstance(layer, _TRANSPOSED) and variable is layer.kernel and len(shape) >= 2:
-        return np.broadcast_to(np.arange(shape[-2]).reshape(shape[-2], 1), shape), shape[-2], True
-    depthwise = (isinstance(layer, _DEPTHWISE) and variable is layer.kernel) or (
-        isinstance(layer, _SEPARABLE) and variable is layer.depthwise_kernel)
-    if depthwise and len(shape) >= 2:
-        count = shape[-2] * shape[-1]
-        return np.broadcast_to(np.arange(count).reshape(shape[-2:]), shape), count, not isinstance(layer, _SEPARABLE)
-    return np.broadcast_to(np.arange(shape[-1]), shape), shape[-1], True
-
-
-def _unit_ids(layer, variables) -> tuple[list[np.ndarray], int]:
-    channels = [_channels(layer, variable) for variable in variables]
-    shared = {c[1] for c in channels if c is not None and c[2]}
-    share = len(shared) == 1
-    offset = shared.pop() if share else 0
-    ids = []
-    for channel in channels:
-        if channel is None:
-            ids.append(np.full((), offset, np.int64))
-            offset += 1
-        elif share and channel[2]:
-            ids.append(channel[0].astype(np.int64))
-        else:
-            ids.append(offset + channel[0].astype(np.int64))
-            offset += channel[1]
-    return ids, offset
-
-
-def group_ids(model: keras.Model, level: str) -> tuple[list[np.ndarray], int]:
-    """Per trainable tensor, the (model-wide) group of every entry at ``level``; and the number of groups."""
-    variables = list(model.trainable_weights)
-    owners = owning_layers(model, variables)
-    layers: dict[int, list[int]] = {}
-    for position, owner in enumerate(owners):
-        layers.setdefault(id(owner), []).append(position)
-    ids: list[np.ndarray | None] = [None] * len(variables)
-    offset = 0
-    for positions in layers.values():
-        members = [variables[p] for p in positions]
-        if level == "unit":
-            local, count = _unit_ids(owners[positions[0]], members)
-        elif level == "layer":
-            local, count = [np.zeros(tuple(v.shape), np.int64) for v in members], 1
-        else:
-            sizes = [int(np.prod(v.shape, dtype=np.int64)) for v in members]
-            starts = np.cumsum([0] + sizes[:-1])
-            local = [start + np.arange(size, dtype=np.int64).reshape(tuple(v.shape))
-                     for start, size, v in zip(starts, sizes, members)]
-            count = sum(sizes)
-        for position, array in zip(positions, local):
-            ids[position] = offset + np.asarray(array, np.int64)
-        offset += count
-    return ids, offset
+def single_weight_ids(variables: list) -> tuple[list[np.ndarray], int]:
+    """Every scalar weight its own group, numbered in the order of ``variables``; and the number of groups."""
+    sizes = [int(np.prod(v.shape, dtype=np.int64)) for v in variables]
+    starts = np.cumsum([0] + sizes[:-1])
+    ids = [start + np.arange(size, dtype=np.int64).reshape(tuple(v.shape))
+           for start, size, v in zip(starts, sizes, variables)]
+    return ids, sum(sizes)
 
 
 class Oracle(ImportanceMeasure):
@@ -139,10 +53,12 @@ class Oracle(ImportanceMeasure):
 
     Options: ``level`` ("unit", "weight", "layer"), ``replacement`` ("zero"), ``num_samples`` (examples used, all
     if None), ``batch_size`` (examples per forward pass, default 1024), ``max_groups`` (refuse models with more
-    groups than this at ``level``, default 2000).
+    groups than this at ``level``, default 2000). Groups at ``level`` "unit" and "layer" come from
+    ``set_grouping(group_ids)``.
     """
 
     name = "oracle"
+    needs_groups = True
 
     def __init__(self, level: str = "unit", replacement: str = "zero", num_samples: int | None = None,
                  batch_size: int = 1024, max_groups: int = 2000):
@@ -157,13 +73,54 @@ class Oracle(ImportanceMeasure):
         self.num_samples = num_samples
         self.batch_size = int(batch_size)
         self.max_groups = int(max_groups)
+        self.grouping: Callable | None = None
+
+    def set_grouping(self, group_ids: Callable) -> None:
+        """Use ``group_ids(model, level) -> (ids, num_groups)`` (e.g. ``Aggregation.group_ids``) for the groups."""
+        if not callable(group_ids):
+            raise TypeError(f"set_grouping needs a function group_ids(model, level) -> (ids, num_groups), "
+                            f"got {type(group_ids).__name__}.")
+        self.grouping = group_ids
+
+    def groups(self, model) -> tuple[list[np.ndarray], int]:
+        """The groups of ``level``: per trainable tensor the group of every entry, and the number of groups."""
+        variables = list(model.trainable_weights)
+        if self.grouping is None:
+            if self.level == "weight":
+                return single_weight_ids(variables)
+            raise ValueError(
+                f"oracle at level={self.level!r} zeroes groups of weights that the caller defines, and none were "
+                "given. Call measure.set_grouping(Aggregation.group_ids) before compute() (or any function "
+                "group_ids(model, level) -> (one int array of group ids per trainable weight, num_groups)), "
+                "or use level='weight', which needs no groups."
+            )
+        result = self.grouping(model, self.level)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise ValueError(f"The oracle's grouping function must return (ids, num_groups), got "
+                             f"{type(result).__name__}.")
+        ids, num_groups = result
+        ids = list(ids)
+        if len(ids) != len(variables):
+            raise ValueError(f"The oracle's grouping gave {len(ids)} id arrays for {len(variables)} trainable "
+                             "weights; give one per model.trainable_weights entry.")
+        checked = []
+        for index, (array, variable) in enumerate(zip(ids, variables)):
+            array = np.asarray(array)
+            if array.shape != tuple(variable.shape) or not np.issubdtype(array.dtype, np.integer):
+                raise ValueError(f"The oracle's group ids for trainable weight {index} ({variable.path}) must be "
+                                 f"integers of shape {tuple(variable.shape)}, got {array.dtype} {array.shape}.")
+            if array.size and (array.min() < 0 or array.max() >= num_groups):
+                raise ValueError(f"The oracle's group ids for trainable weight {index} ({variable.path}) must lie "
+                                 f"in [0, num_groups={num_groups}).")
+            checked.append(array.astype(np.int64))
+        return checked, int(num_groups)
 
     def compute(self, model, data=None):
         variables = check_model(model)
-        loss = _compiled_loss(model)
+        loss = compiled_loss(model)
         if loss is None:
             raise ValueError(f"Model {model.name!r} is not compiled with a loss; compile it first.")
-        ids, num_groups = group_ids(model, self.level)
+        ids, num_groups = self.groups(model)
         if num_groups > self.max_groups:
             raise ValueError(
                 f"oracle at level={self.level!r} takes one forward pass over the data per group: {num_groups} for "

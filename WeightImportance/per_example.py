@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from WeightImportance._data import iterate_batches
+from WeightImportance._internal.data import iterate_batches
 
 # objective(model, x_batch_of_one, y_batch_of_one) -> scalar tensor
 Objective = Callable[[keras.Model, tf.Tensor, tf.Tensor], tf.Tensor]

@@ -16,6 +16,8 @@ class Random(ImportanceMeasure):
     """Uniform random importances. Options: ``seed`` (int, default 0)."""
 
     name = "random"
+    needs_data = False
+    needs_seed = True
 
     def __init__(self, seed: int = 0):
         self.seed = int(seed)

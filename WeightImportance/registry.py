@@ -56,21 +56,22 @@ def available_measures() -> list[str]:
     return sorted(registered_measures)
 
 
-def measure_options(name: str) -> list[str]:
-    """The options ``get_measure(name, ...)`` accepts."""
-    cls = _lookup(name)
-    return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-
-def _lookup(name: str) -> type[ImportanceMeasure]:
+def measure_class(name: str) -> type[ImportanceMeasure]:
+    """The class of the measure registered as ``name``: its ``needs_*`` declarations, read without building it."""
     if name not in registered_measures:
         raise ValueError(f"Unknown measure {name!r}; valid measures: {available_measures()}.")
     return registered_measures[name]
 
 
+def measure_options(name: str) -> list[str]:
+    """The options ``get_measure(name, ...)`` accepts."""
+    cls = measure_class(name)
+    return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+
 def get_measure(name: str, **options) -> ImportanceMeasure:
     """A new measure object by registry key, configured with its options."""
-    cls = _lookup(name)
+    cls = measure_class(name)
     valid = measure_options(name)
     unknown = sorted(set(options) - set(valid))
     if unknown:

@@ -9,9 +9,9 @@ gradient of the training loss at step t (evaluated at w_{t-1}), Δw_t = w_t - w_
 weights that end where they started; the default 1e-3 is small next to typical squared weight changes, so Ω stays
 close to ω / Δ^2 (implementations also use values up to 0.1).
 
-The gradient is recorded by wrapping the optimizer during ``fit`` (see ``_gradient_trackers.py``): exact for any
-optimizer, not the SGD-only identity g_t = -Δw_t / lr. Ω is returned as it is: "larger = more important" holds
-directly, and a negative Ω (a weight whose updates, on balance, raised the loss) is simply the least important.
+The gradient is recorded by wrapping the optimizer during ``fit`` (see ``_internal/gradient_trackers.py``): exact
+for any optimizer, not the SGD-only identity g_t = -Δw_t / lr. Ω is returned as it is: "larger = more important"
+holds directly, and a negative Ω (a weight whose updates, on balance, raised the loss) is simply the least important.
 Accumulates over successive ``fit`` calls; the state is ``{"omega", "initial"}``. Ignores ``data``.
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from WeightImportance._gradient_trackers import GradientTracker, InitialWeightsTracker
-from WeightImportance._trackers import TrackedMeasure
+from WeightImportance._internal.gradient_trackers import GradientTracker, InitialWeightsTracker
+from WeightImportance._internal.trackers import TrackedMeasure
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 
 
@@ -35,6 +35,8 @@ class SI(TrackedMeasure, ImportanceMeasure):
     """importance Ω = ω / ((w_T - w_0)^2 + ξ). Options: ``damping`` (ξ > 0, default 1e-3)."""
 
     name = "si"
+    needs_data = False
+    needs_training = True
 
     def __init__(self, damping: float = 1e-3):
         if not damping > 0:

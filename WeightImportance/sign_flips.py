@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from WeightImportance._trackers import TrackedMeasure, WeightTracker
+from WeightImportance._internal.trackers import TrackedMeasure, WeightTracker
 from WeightImportance.base import ImportanceMeasure, as_importances
 
 
@@ -25,6 +25,8 @@ class SignFlips(TrackedMeasure, ImportanceMeasure):
     """importance = 1 / (1 + sign flips per batch). Ignores ``data``. No options."""
 
     name = "sign_flips"
+    needs_data = False
+    needs_training = True
 
     def __init__(self):
         self.tracker = SignFlipTracker(self.name)

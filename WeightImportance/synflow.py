@@ -87,6 +87,7 @@ class SynFlow(ImportanceMeasure):
     """
 
     name = "synflow"
+    needs_data = False
 
     def __init__(self, num_iterations: int = 100, final_density: float = 0.01, dtype: str = "float64"):
         if not isinstance(num_iterations, (int, np.integer)) or num_iterations < 1:

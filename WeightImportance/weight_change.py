@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from WeightImportance._trackers import TrackedMeasure, WeightTracker
+from WeightImportance._internal.trackers import TrackedMeasure, WeightTracker
 from WeightImportance.base import ImportanceMeasure, as_importances
 
 
@@ -24,6 +24,8 @@ class WeightChange(TrackedMeasure, ImportanceMeasure):
     """importance = 1 / (1 + sum_t |Δw_t|). Ignores ``data``. No options."""
 
     name = "weight_change"
+    needs_data = False
+    needs_training = True
 
     def __init__(self):
         self.tracker = WeightChangeTracker(self.name)

@@ -1,15 +1,20 @@
-"""Every registered measure meets the one contract, never changes the model, and fails loudly on bad input."""
+"""Every registered measure meets the one contract, declares what it needs truthfully, never changes the model,
+and fails loudly on bad input."""
 
 import keras
 import numpy as np
 import pytest
 
+import Aggregation
 import WeightImportance
-from WeightImportance import available_measures, get_measure
+from WeightImportance import available_measures, get_measure, measure_class, measure_options
 
 
 def _trained_measure(name, model, data):
+    """The measure as a runner uses it: grouped by Aggregation where it needs groups, trained with its callbacks."""
     measure = get_measure(name)
+    if measure.needs_groups:
+        measure.set_grouping(Aggregation.group_ids)
     x, y = data
     model.fit(x, y, batch_size=5, epochs=1, verbose=0, callbacks=measure.callbacks(), shuffle=False)
     return measure
@@ -45,6 +50,41 @@ def test_measure_state_round_trips(name, tiny_cnn, tiny_data):
     for key, arrays in state.items():
         for a, b in zip(arrays, copy.get_state()[key]):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", available_measures())
+def test_declarations_match_behaviour(name, tiny_cnn, tiny_data):
+    """needs_training, needs_seed, needs_data and needs_groups say what the measure does (read from the class)."""
+    cls = measure_class(name)
+    assert cls is WeightImportance.registered_measures[name]
+    for attribute in ("needs_data", "needs_training", "needs_seed", "needs_groups"):
+        assert isinstance(getattr(cls, attribute), bool), attribute
+    assert cls.needs_training == bool(get_measure(name).callbacks())
+    assert cls.needs_seed == ("seed" in measure_options(name))
+    measure = _trained_measure(name, tiny_cnn, tiny_data)
+    if cls.needs_data:
+        with pytest.raises(ValueError, match="needs data"):
+            measure.compute(tiny_cnn, None)
+    else:
+        for without, given in zip(measure.compute(tiny_cnn, None), measure.compute(tiny_cnn, tiny_data)):
+            np.testing.assert_array_equal(without, given)
+    if cls.needs_groups:
+        with pytest.raises(ValueError, match=r"set_grouping\(Aggregation.group_ids\)"):
+            get_measure(name).compute(tiny_cnn, tiny_data)
+    else:
+        with pytest.raises(ValueError, match="takes no grouping"):
+            get_measure(name).set_grouping(Aggregation.group_ids)
+
+
+def test_declared_needs_of_the_original_measures():
+    data_free = {"random", "magnitude", "inverse_magnitude", "lamp", "synflow"}
+    training = {"sign_flips", "momentum_changes", "weight_change", "si", "movement", "magnitude_increase"}
+    assert {n for n in available_measures() if measure_class(n).needs_training} == training
+    assert {n for n in available_measures() if not measure_class(n).needs_data} == data_free | training
+    assert {n for n in available_measures() if measure_class(n).needs_seed} == {"random", "fisher", "obd"}
+    assert {n for n in available_measures() if measure_class(n).needs_groups} == {"oracle"}
+    with pytest.raises(ValueError, match=r"Unknown measure 'fischer'.*fisher"):
+        measure_class("fischer")
 
 
 def test_registry_has_the_original_measures():

@@ -1,5 +1,5 @@
-"""The oracle (actual loss increase when a group is zeroed) by hand, its groups against Aggregation's, and the
-oracle correlation table of Experiment/oracle.py on a small model trained on sklearn's digits."""
+"""The oracle (actual loss increase when a group is zeroed) by hand, its groups (the caller's: Aggregation's here),
+and the oracle correlation table of Experiment/oracle.py on a small model trained on sklearn's digits."""
 
 import keras
 import numpy as np
@@ -8,8 +8,14 @@ from sklearn.datasets import load_digits
 
 import Aggregation
 from Experiment.oracle import oracle_correlation, post_training_measures
-from WeightImportance import get_measure
-from WeightImportance.oracle import group_ids
+from WeightImportance import get_measure, measure_class
+
+
+def oracle(**options):
+    """The oracle as a runner builds it: grouped by Aggregation's groups of its level."""
+    measure = get_measure("oracle", **options)
+    measure.set_grouping(Aggregation.group_ids)
+    return measure
 
 
 def mlp(seed=0):
@@ -38,7 +44,7 @@ def test_unit_oracle_zeroes_a_units_incoming_weights_and_bias():
     x, y = mlp_data()
     weights = [np.array(w, np.float64) for w in model.trainable_weights]
     base = hand_loss(weights, x, y)
-    got = get_measure("oracle", batch_size=10).compute(model, (x, y))
+    got = oracle(batch_size=10).compute(model, (x, y))
     for kernel, bias in ((0, 1), (2, 3)):
         for j in range(weights[bias].size):
             removed = [w.copy() for w in weights]
@@ -62,7 +68,7 @@ def test_weight_and_layer_oracles_by_hand():
             removed = [v.copy() for v in weights]
             removed[t][index] = 0
             assert per_weight[t][index] == pytest.approx(hand_loss(removed, x, y) - base, rel=1e-4, abs=2e-6)
-    per_layer = get_measure("oracle", level="layer").compute(model, (x, y))
+    per_layer = oracle(level="layer").compute(model, (x, y))
     for kernel, bias in ((0, 1), (2, 3)):
         removed = [v.copy() for v in weights]
         removed[kernel][:] = 0
@@ -73,19 +79,70 @@ def test_weight_and_layer_oracles_by_hand():
 
 @pytest.mark.parametrize("level", ["unit", "weight", "layer"])
 def test_oracle_groups_are_aggregations_groups(level, tiny_cnn, tiny_data):
-    """The oracle's removal groups are Aggregation's groups of the same level (conv filter + bias, BN channel's
-    gamma + beta, Dense unit + bias), and every group gets one oracle value."""
-    oracle = get_measure("oracle", level=level).compute(tiny_cnn, tiny_data)
-    ranking = Aggregation.rank_groups(tiny_cnn, [np.zeros(o.shape) for o in oracle], level=level)
+    """The oracle removes exactly the groups its grouping gives (Aggregation's of its level: conv filter + bias, BN
+    channel's gamma + beta, Dense unit + bias), with one oracle value per group."""
+    calls = []
+
+    def grouping(model, asked_level):
+        calls.append((model, asked_level))
+        return Aggregation.group_ids(model, asked_level)
+
+    measure = get_measure("oracle", level=level)
+    measure.set_grouping(grouping)
+    values = np.concatenate([o.ravel() for o in measure.compute(tiny_cnn, tiny_data)])
+    assert calls == [(tiny_cnn, level)]
+    ranking = Aggregation.rank_groups(tiny_cnn, [np.zeros(w.shape) for w in tiny_cnn.trainable_weights], level=level)
     ids = np.concatenate([i.ravel() for i in ranking.group_ids])
-    own_ids, num_groups = group_ids(tiny_cnn, level)
-    own_ids = np.concatenate([i.ravel() for i in own_ids])
-    assert num_groups == ranking.num_groups
-    pairs = set(zip(ids.tolist(), own_ids.tolist()))
-    assert len(pairs) == num_groups  # the two labelings are one bijection apart
-    values = np.concatenate([o.ravel() for o in oracle])
-    for group in np.unique(ids):
-        assert np.unique(values[ids == group]).size == 1
+    assert len(set(zip(ids.tolist(), values.tolist()))) == ranking.num_groups  # one value per group
+
+
+def test_weight_level_needs_no_grouping_and_equals_aggregations_weight_groups(tiny_cnn, tiny_data):
+    alone = get_measure("oracle", level="weight").compute(tiny_cnn, tiny_data)
+    grouped = oracle(level="weight").compute(tiny_cnn, tiny_data)
+    for a, b in zip(alone, grouped):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_any_grouping_the_caller_gives_by_hand():
+    """The oracle knows no layers: a grouping of its caller's (here the first layer's kernel column j with the
+    second layer's bias entry j) is what it zeroes."""
+    model = mlp()
+    x, y = mlp_data()
+    weights = [np.array(w, np.float64) for w in model.trainable_weights]
+    base = hand_loss(weights, x, y)
+
+    def pairs(model, level):
+        kernel, bias, kernel2, bias2 = (tuple(w.shape) for w in model.trainable_weights)
+        ids = [np.broadcast_to(np.arange(4) % 3, kernel), np.full(bias, 3), np.full(kernel2, 3), np.arange(3)]
+        return [np.array(i) for i in ids], 4
+
+    measure = get_measure("oracle")
+    measure.set_grouping(pairs)
+    got = measure.compute(model, (x, y))
+    for j in range(3):
+        removed = [w.copy() for w in weights]
+        removed[0][:, np.arange(4) % 3 == j] = 0
+        removed[3][j] = 0
+        np.testing.assert_allclose(got[3][j], hand_loss(removed, x, y) - base, rtol=1e-4, atol=2e-6)
+    removed = [w.copy() for w in weights]
+    removed[1][:], removed[2][:] = 0, 0
+    np.testing.assert_allclose(got[1], hand_loss(removed, x, y) - base, rtol=1e-4, atol=2e-6)
+
+
+def test_grouped_levels_without_a_grouping_say_what_to_call(tiny_cnn, tiny_data):
+    assert measure_class("oracle").needs_groups
+    for level in ("unit", "layer"):
+        with pytest.raises(ValueError, match=r"level='%s'.*set_grouping\(Aggregation.group_ids\)" % level):
+            get_measure("oracle", level=level).compute(tiny_cnn, tiny_data)
+    with pytest.raises(TypeError, match="set_grouping needs a function"):
+        get_measure("oracle").set_grouping(Aggregation.group_ids(tiny_cnn, "unit"))
+    measure = get_measure("oracle")
+    measure.set_grouping(lambda model, level: ([np.zeros(w.shape, np.int64) for w in model.trainable_weights[1:]], 1))
+    with pytest.raises(ValueError, match="one per model.trainable_weights entry"):
+        measure.compute(tiny_cnn, tiny_data)
+    measure.set_grouping(lambda model, level: ([np.full(w.shape, 2) for w in model.trainable_weights], 2))
+    with pytest.raises(ValueError, match=r"in \[0, num_groups=2\)"):
+        measure.compute(tiny_cnn, tiny_data)
 
 
 def test_oracle_options_and_limits(tiny_cnn, tiny_data):
@@ -96,7 +153,7 @@ def test_oracle_options_and_limits(tiny_cnn, tiny_data):
     with pytest.raises(ValueError, match="51 for this model, above max_groups=50"):
         get_measure("oracle", level="weight", max_groups=50).compute(tiny_cnn, tiny_data)
     with pytest.raises(ValueError, match="needs data"):
-        get_measure("oracle").compute(tiny_cnn)
+        oracle().compute(tiny_cnn)
 
 
 def test_oracle_correlation_table_on_a_small_digits_model():

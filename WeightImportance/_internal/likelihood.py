@@ -13,7 +13,8 @@ import tensorflow as tf
 LIKELIHOODS = ("auto", "categorical", "gaussian")
 
 
-def _compiled_loss(model: keras.Model):
+def compiled_loss(model: keras.Model):
+    """The loss function ``model`` was compiled with (None if it has none); one loss for one output only."""
     loss = getattr(model, "loss", None)
     if loss is None:
         return None
@@ -26,7 +27,7 @@ def infer_likelihood(model: keras.Model, likelihood: str = "auto") -> tuple[str,
     """``(kind, from_logits)`` with kind "categorical" or "gaussian"."""
     if likelihood not in LIKELIHOODS:
         raise ValueError(f"Unknown likelihood {likelihood!r}; valid: {list(LIKELIHOODS)}.")
-    loss = _compiled_loss(model)
+    loss = compiled_loss(model)
     config = loss.get_config() if hasattr(loss, "get_config") else {}
     name = (config.get("name") or getattr(loss, "__name__", "") or "").lower()
     from_logits = bool(config.get("from_logits", True))
@@ -70,7 +71,7 @@ def sample_labels(kind: str, from_logits: bool, outputs: tf.Tensor, seed: tf.Ten
 
 def loss_objective(model: keras.Model):
     """The model's compiled loss on one example, as an objective for per-example gradients."""
-    loss = _compiled_loss(model)
+    loss = compiled_loss(model)
     if loss is None:
         raise ValueError(f"Model {model.name!r} is not compiled with a loss; compile it first.")
 

@@ -28,7 +28,7 @@ import abc
 import keras
 import tensorflow as tf
 
-from WeightImportance._trackers import WeightTracker
+from WeightImportance._internal.trackers import WeightTracker
 
 
 class _GradientHub:
