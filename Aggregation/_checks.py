@@ -36,8 +36,8 @@ def trainable_variables(model: keras.Model) -> list:
     return variables
 
 
-def check_arrays(arrays, variables: list, what: str, finite: bool = False, dtype=None) -> list[np.ndarray]:
-    """One array per trainable variable with that variable's shape (optionally finite), as NumPy arrays."""
+def check_arrays(arrays, variables: list, what: str, dtype=None) -> list[np.ndarray]:
+    """One array per trainable variable with that variable's shape, as NumPy arrays."""
     if isinstance(arrays, np.ndarray) or not hasattr(arrays, "__len__"):
         raise ValueError(
             f"{what} must be a list with one array per model.trainable_weights entry "
@@ -59,9 +59,14 @@ def check_arrays(arrays, variables: list, what: str, finite: bool = False, dtype
                 f"{what}[{index}] has shape {array.shape}, but model.trainable_weights[{index}] "
                 f"({variable.path}) has shape {expected}."
             )
-        if finite and not np.all(np.isfinite(array)):
+        result.append(array)
+    return result
+
+
+def check_finite(arrays: list, variables: list, what: str, selected: list[bool]) -> None:
+    """A ValueError naming the first ``selected`` array that holds a NaN or an infinity (the others are unused)."""
+    for index, (array, variable, chosen) in enumerate(zip(arrays, variables, selected)):
+        if chosen and not np.all(np.isfinite(array)):
             raise ValueError(
                 f"{what}[{index}] ({variable.path}) contains NaN or infinite values; importances must be finite."
             )
-        result.append(array)
-    return result

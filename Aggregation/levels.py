@@ -1,8 +1,10 @@
 """Aggregation levels: which trainable weights are kept or removed together.
 
-Every level assigns each scalar weight of each trainable tensor a group id. A level function receives one layer
-and the trainable variables it owns (in ``model.trainable_weights`` order) and returns, per variable, an integer
-array of that variable's shape holding group ids local to the layer, plus the layer's number of groups.
+Every level assigns each scalar weight of each thresholded tensor a group id. A level function receives one layer
+and the thresholded trainable variables it owns (in ``model.trainable_weights`` order; all of them unless
+``parameters`` selects fewer, see ``parameters.py``) and returns, per variable, an integer array of that
+variable's shape holding group ids local to the layer, plus the layer's number of groups. A level never sees an
+unselected tensor: under ``parameters="kernels"`` a Dense unit is its kernel column without its bias.
 
 - ``weight``: no aggregation; every scalar weight is its own group.
 - ``unit``:   one group per output unit (channel) of every layer. Within a layer, weights that share the index

@@ -12,7 +12,8 @@ from Aggregation import rank_groups, replacement_values, restore_weights, thresh
     [
         ("level", "units", ["weight", "unit", "filter", "layer"]),
         ("method", "median", ["mean", "min", "max", "sum", "l2"]),
-        ("scope", "global", ["layer", "model"]),
+        ("scope", "global", ["layer", "model", "tensor"]),
+        ("parameters", "biases", ["all", "kernels", "no_normalization"]),
         ("order", "random", ["least", "most"]),
         ("replacement", "gaussian", ["noise", "zero"]),
     ],

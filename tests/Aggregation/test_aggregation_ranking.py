@@ -39,6 +39,11 @@ def test_exact_removal_counts_with_tied_importances(model, tied, level, scope, s
             sizes = np.bincount(ranking.group_layers)
             expected = [int(np.floor(fraction * n + 0.5)) for n in sizes]
             assert per_layer.tolist() == expected, fraction
+        elif scope == "tensor":
+            per_tensor = np.bincount(ranking.group_scopes[removed], minlength=10)
+            sizes = np.bincount(ranking.group_scopes)
+            assert sizes.size == 10
+            assert per_tensor.tolist() == [int(np.floor(fraction * n + 0.5)) for n in sizes], fraction
         else:
             assert removed.size == int(np.floor(fraction * ranking.num_groups + 0.5)), fraction
 
