@@ -4,6 +4,14 @@
 ``task_options(name)`` a task's options. ``make_task`` builds a task from your own arrays and model builder.
 Each task lives in its own module (``digits.py``, ...) registered in ``registry.py``.
 
+Your own model and data:
+- the image and tabular tasks take a ``model`` option, ``build_named_model``'s specs (``MODEL_CHOICES``):
+  ``"cnn"`` (the default), ``"small_cnn"``, ``"four_conv_cnn"``, ``"mlp"``, ``"mlp:256,256"``;
+- ``get_task("my_module:build_task")`` calls your ``build_task(seed=seed, **options)`` (``user_tasks.py``), and
+  ``register_task(name, build_task)`` names one at run time (``registered_tasks()`` lists those);
+- ``get_task("tfds:NAME")`` is an image-classification set of TensorFlow Datasets (``tensorflow_datasets.py``,
+  optional: ``pip install -r requirements-tfds.txt``).
+
 Datasets are read from disk when possible (Fashion-MNIST from ``/usr/share/datasets/fashion-mnist`` or the Keras
 cache) and otherwise downloaded through ``keras.datasets`` with a timeout; ``DatasetUnavailableError`` says where
 a missing dataset was looked for and how to get it.
@@ -11,18 +19,39 @@ a missing dataset was looked for and how to get it.
 
 from Tasks.base import Task, classification_loss, make_task, regression_loss, select_labels
 from Tasks.downloads import DatasetUnavailableError
-from Tasks.registry import DEFAULT_TASK, TASKS, available_tasks, get_task, task_options
+from Tasks.models import MODEL_CHOICES, build_named_model
+from Tasks.registry import (
+    DEFAULT_TASK,
+    TASKS,
+    available_tasks,
+    check_task_options,
+    get_task,
+    is_task_name,
+    register_task,
+    registered_tasks,
+    resolve_task_function,
+    task_options,
+    unregister_task,
+)
 
 __all__ = [
     "DEFAULT_TASK",
+    "MODEL_CHOICES",
     "TASKS",
     "DatasetUnavailableError",
     "Task",
     "available_tasks",
+    "build_named_model",
+    "check_task_options",
     "classification_loss",
     "get_task",
+    "is_task_name",
     "make_task",
     "regression_loss",
+    "register_task",
+    "registered_tasks",
+    "resolve_task_function",
     "select_labels",
     "task_options",
+    "unregister_task",
 ]

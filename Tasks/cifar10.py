@@ -4,13 +4,16 @@ Data: 60000 colour 32x32 images of 10 object classes, pixels scaled to [0, 1], s
 Split: the official one, 50000 train and the 10000 test images as validation, the same for every task seed.
 Model: ``models.four_conv_cnn`` (conv32, conv32, pool, conv64, conv64, pool with BN, dense128, dense10 logits,
 dropout), Adam(1e-3), batch size 128.
-Options: ``labels`` (keep only those classes), ``batch_size``.
+Options: ``labels`` (keep only those classes), ``batch_size``,
+``model`` (``models.MODEL_CHOICES``; default ``"cnn"``, the four-conv CNN above).
 
 Loaded with ``keras.datasets.cifar10.load_data``: from the Keras cache (``~/.keras/datasets/``) or downloaded;
 without either a ``DatasetUnavailableError`` says where it looked and how to get the data.
 """
 
 from __future__ import annotations
+
+import functools
 
 import keras
 import numpy as np
@@ -21,6 +24,7 @@ from Tasks.downloads import download_with_keras, keras_cache_directory
 
 NAME = "cifar10"
 NUM_CLASSES = 10
+CNN = "four_conv_cnn"
 INPUT_SHAPE = (32, 32, 3)
 HOW_TO_GET = "allow network access so keras.datasets.cifar10.load_data() can download it (about 170 MB)."
 
@@ -34,12 +38,15 @@ def load_data():
     )
 
 
-def build_model(seed: int):
-    return models.four_conv_cnn(INPUT_SHAPE, NUM_CLASSES, name=NAME)
+def build_model(seed: int, model: str = "cnn") -> keras.Model:
+    """The model ``model`` (``models.MODEL_CHOICES``); ``"cnn"`` is ``models.four_conv_cnn``."""
+    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME)
 
 
-def build_task(seed: int = 0, *, labels: list[int] | None = None, batch_size: int = 128) -> Task:
+def build_task(seed: int = 0, *, labels: list[int] | None = None, batch_size: int = 128, model: str = "cnn") -> Task:
+    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN)  # before loading the data
     train, validation = load_data()
     if labels is not None:
         train, validation = select_labels(train, validation, labels)
-    return make_task(NAME, train, validation, build_model, classification_loss(), NUM_CLASSES, batch_size, seed)
+    build = functools.partial(build_model, model=model)
+    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed)

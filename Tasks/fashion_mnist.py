@@ -4,7 +4,8 @@ Data: 70000 grayscale 28x28 images of 10 kinds of clothing, pixels scaled to [0,
 Split: the official one, 60000 train and the 10000 test images as validation, the same for every task seed.
 Model: ``models.four_conv_cnn`` (conv32, conv32, pool, conv64, conv64, pool with BN, dense128, dense10 logits, dropout),
 Adam(1e-3), batch size 128.
-Options: ``labels`` (keep only those classes), ``batch_size``, ``data_dir``.
+Options: ``labels`` (keep only those classes), ``batch_size``, ``data_dir``,
+``model`` (``models.MODEL_CHOICES``; default ``"cnn"``, the four-conv CNN above).
 
 The four IDX files (``FILES``, gzip-compressed or not) are looked for, in order, in ``data_dir``, in
 ``SYSTEM_DIRECTORY`` (Debian/Ubuntu package ``dataset-fashion-mnist``) and in the Keras cache
@@ -14,6 +15,7 @@ If all of these fail a ``DatasetUnavailableError`` says where it looked and how 
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -28,6 +30,7 @@ from Tasks.idx import read_idx
 
 NAME = "fashion_mnist"
 NUM_CLASSES = 10
+CNN = "four_conv_cnn"
 INPUT_SHAPE = (28, 28, 1)
 SYSTEM_DIRECTORY = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
@@ -99,8 +102,9 @@ def _prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (x.astype(np.float32) / 255.0)[..., np.newaxis], np.asarray(y).reshape(-1).astype(np.int64)
 
 
-def build_model(seed: int):
-    return models.four_conv_cnn(INPUT_SHAPE, NUM_CLASSES, name=NAME)
+def build_model(seed: int, model: str = "cnn") -> keras.Model:
+    """The model ``model`` (``models.MODEL_CHOICES``); ``"cnn"`` is ``models.four_conv_cnn``."""
+    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME)
 
 
 def build_task(
@@ -109,8 +113,11 @@ def build_task(
     labels: list[int] | None = None,
     batch_size: int = 128,
     data_dir: str | os.PathLike | None = None,
+    model: str = "cnn",
 ) -> Task:
+    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN)  # before loading the data
     train, validation = load_data(data_dir)
     if labels is not None:
         train, validation = select_labels(train, validation, labels)
-    return make_task(NAME, train, validation, build_model, classification_loss(), NUM_CLASSES, batch_size, seed)
+    build = functools.partial(build_model, model=model)
+    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed)
