@@ -6,12 +6,15 @@
 
 Prints the summary table (per measure, aggregation, scope, order, epoch and task: mean AUC, normalized AUC with
 its confidence interval, max fraction within tolerance, rank), saves the figures and tables (summary.csv, ...) in
---out, and with --report writes report.md there. All the work is done by the Analysis package.
+--out, and with --report writes report.md there.
 
 Sequential-learning CSVs (given with --sequential, or recognised among the results by their columns) get the
 accuracy-matrix heat maps, forgetting per measure at its best lambda with confidence intervals, the lambda sweep
 and sequential_report.md in --out; given thresholding results too, the Spearman rank correlation between the
 measures' thresholding and EWC rankings (Analysis.thresholding_vs_ewc).
+
+All the work is done by the Analysis package's entry points, Analysis.run_analysis and
+Analysis.run_sequential_analysis; this script parses the options and prints what they return.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import Analysis
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import BANDS
 from Analysis.metrics import DEFAULT_TOLERANCE, TOLERANCE_REFERENCES
-from Analysis.sequential import BRIDGE_CI_METHODS
 from Analysis.statistics import CI_METHODS, PAIRED_TESTS
 
 FILTERS = ("task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "replacement")
@@ -35,7 +37,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("results", nargs="*", help="results CSV files (all trials of one experiment each)")
     parser.add_argument("--sequential", nargs="+", default=None,
                         help="sequential-learning results CSVs (SequentialLearning); also recognised among results")
-    parser.add_argument("--bridge-ci", choices=BRIDGE_CI_METHODS, default="bootstrap",
+    parser.add_argument("--bridge-ci", choices=Analysis.BRIDGE_CI_METHODS, default="bootstrap",
                         help="confidence interval of the thresholding-vs-EWC rank correlation (default %(default)s)")
     parser.add_argument("--out", required=True, help="folder for the figures (PNG) and tables (CSV)")
     parser.add_argument("--report", default=None, help="folder for report.md and its figures")
@@ -66,32 +68,44 @@ def main(argv=None) -> int:
     if not arguments.results and not sequential:
         print("Data Analysis.py: error: give thresholding results CSVs, --sequential CSVs, or both.", file=sys.stderr)
         return 2
-    analysis = None
+    thresholding = None
     if arguments.results:
-        status = _thresholding(arguments)
-        if not isinstance(status, Analysis.ThresholdingAnalysis):
-            return status
-        analysis = status
+        criteria = {column: getattr(arguments, column) for column in FILTERS}
+        thresholding = _run(Analysis.run_analysis, arguments.results, arguments.out, report_dir=arguments.report,
+                            band=arguments.band, tolerance=arguments.tolerance,
+                            tolerance_reference=arguments.tolerance_reference, metric=arguments.metric,
+                            test=arguments.test, alpha=arguments.alpha, confidence=arguments.confidence,
+                            ci_method=arguments.ci, **criteria)
+        if thresholding is None:
+            return 2
+        _print_thresholding(thresholding, arguments)
     if sequential:
-        return _sequential(arguments, sequential, analysis)
+        # The thresholding-vs-EWC correlation takes one aggregation level and order: those chosen, if one each.
+        single = {name: values[0] for name in ("aggregation_level", "order")
+                  if (values := getattr(arguments, name)) and len(values) == 1}
+        analysis = _run(Analysis.run_sequential_analysis, sequential, arguments.out, thresholding=thresholding,
+                        confidence=arguments.confidence, ci_method=arguments.ci, bridge_ci_method=arguments.bridge_ci,
+                        **single)
+        if analysis is None:
+            return 2
+        _print_sequential(analysis, arguments)
     return 0
 
 
-def _thresholding(arguments):
-    criteria = {column: getattr(arguments, column) for column in FILTERS}
+def _run(entry_point, *args, **kwargs):
+    """``entry_point(*args, **kwargs)`` with its warnings printed as ``warning: ...``; None (after printing the
+    error) when the input is missing or invalid."""
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            analysis = Analysis.run_analysis(
-                arguments.results, arguments.out, report_dir=arguments.report, band=arguments.band,
-                tolerance=arguments.tolerance, tolerance_reference=arguments.tolerance_reference,
-                metric=arguments.metric, test=arguments.test, alpha=arguments.alpha,
-                confidence=arguments.confidence, ci_method=arguments.ci, **criteria,
-            )
+            return entry_point(*args, **kwargs)
     except (FileNotFoundError, ValueError) as error:
         print(f"Data Analysis.py: error: {error}", file=sys.stderr)
-        return 2
+        return None
+
+
+def _print_thresholding(analysis, arguments) -> None:
     print(Analysis.format_summary(analysis.summary, confidence=arguments.confidence))
     print()
     significant = Analysis.significance_statements(analysis.comparisons, only_significant=True, with_group=True)
@@ -104,30 +118,9 @@ def _thresholding(arguments):
     print(f"\nFigures and tables written to {arguments.out}")
     if arguments.report is not None:
         print(f"Report written to {arguments.report}/report.md")
-    return analysis
 
 
-def _sequential(arguments, csv_paths, thresholding) -> int:
-    """The sequential-learning summary and, with thresholding results, the thresholding-vs-EWC correlation."""
-    warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            analysis = Analysis.analyze_sequential(Analysis.load_sequential(csv_paths),
-                                                   confidence=arguments.confidence, ci_method=arguments.ci)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"Data Analysis.py: error: {error}", file=sys.stderr)
-        return 2
-    if thresholding is not None:
-        single = {name: values[0] for name in ("aggregation_level", "order")
-                  if (values := getattr(arguments, name)) and len(values) == 1}
-        try:
-            analysis.bridge = Analysis.thresholding_vs_ewc(
-                thresholding.metrics, analysis.metrics, confidence=arguments.confidence,
-                ci_method=arguments.bridge_ci, **single)
-        except ValueError as error:
-            print(f"warning: thresholding vs EWC not computed: {error}", file=sys.stderr)
-    Analysis.save_sequential_analysis(analysis, arguments.out)
+def _print_sequential(analysis, arguments) -> None:
     print()
     print("Sequential learning, each measure at its best lambda (highest mean average accuracy):")
     print(Analysis.format_sequential_summary(analysis.summary, confidence=arguments.confidence))
@@ -136,7 +129,6 @@ def _sequential(arguments, csv_paths, thresholding) -> int:
         print(analysis.bridge.describe(arguments.confidence))
         print(analysis.bridge.table.to_string(index=False))
     print(f"\nSequential figures, tables and sequential_report.md written to {arguments.out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""Analysis of thresholding results: reads the results CSVs (and the configuration JSON beside them) only.
+"""Analysis of thresholding and sequential-learning results: reads the results CSVs (and the configuration JSON
+beside them) through ``Schema`` only.
 
-Never imports the training code (Tasks, WeightImportance, Aggregation, Experiment, TensorFlow, Keras).
+Never imports the training code (Tasks, WeightImportance, Aggregation, Experiment, SequentialLearning, Runs,
+TensorFlow, Keras).
 
 Typical use::
 
@@ -11,27 +13,22 @@ Typical use::
     Analysis.save_analysis(analysis, "figures")
     Analysis.write_report(results, "report", analysis=analysis)
 
-Modules: ``columns`` (the CSV contract and grouping keys), ``loading``, ``curves``, ``metrics`` (per-trial AUC,
+Modules: ``columns`` (the keys that group rows; the columns themselves come from ``Schema``), ``loading`` (both
+kinds of results CSV, one policy for keying trials across files), ``curves``, ``metrics`` (per-trial AUC,
 normalized AUC, max fraction within tolerance), ``summary`` (means, confidence intervals, ranks), ``comparisons``
-(paired tests, Holm), ``stability`` (Kendall's W), ``statistics`` (the generic statistics), ``figures``,
-``report``, ``thresholding`` (the pipeline), ``run`` (CSV paths to outputs), ``paths`` (every output name).
-Other analyses (e.g. of sequential learning) sit beside ``thresholding`` as their own module and reuse
-``loading`` (with their own ``required_columns``), ``statistics`` and ``report.markdown_table``: ``sequential``
-(accuracy matrices, forgetting, backward transfer, the λ sweep, and ``thresholding_vs_ewc``, the rank correlation
-between the measures' thresholding and EWC rankings).
+(paired tests, Holm), ``stability`` (Kendall's W), ``statistics`` (the generic statistics), ``figures`` (and the
+figure helpers every figure uses), ``report``, ``thresholding`` (the pipeline), ``paths`` (every output name).
+Sequential learning sits beside it with the same parts: ``sequential_metrics`` (accuracy matrices, forgetting,
+backward transfer, the λ sweep and the summary at the best λ), ``bridge`` (``thresholding_vs_ewc``, the rank
+correlation between the measures' thresholding and EWC rankings), ``sequential_figures``, ``sequential_report``
+and ``sequential`` (the pipeline). ``run`` goes from CSV paths to every output, for either analysis.
 """
 
-from Analysis.columns import (
-    BASELINE_MEASURE,
-    CURVE_KEYS,
-    GROUP_KEYS,
-    METRICS,
-    RESULT_COLUMNS,
-    lower_is_better,
-)
+from Analysis.bridge import BRIDGE_CI_METHODS, ThresholdingVsEWC, thresholding_vs_ewc
+from Analysis.columns import CURVE_KEYS, GROUP_KEYS, METRICS, RESULT_COLUMNS, lower_is_better
 from Analysis.comparisons import compare_measures, significance_matrix, significance_statements, small_sample_note
 from Analysis.curves import compute_curves
-from Analysis.loading import load_config, load_results, select_results
+from Analysis.loading import is_sequential_csv, load_config, load_results, load_sequential, select_results
 from Analysis.metrics import (
     DEFAULT_TOLERANCE,
     curve_auc,
@@ -40,23 +37,15 @@ from Analysis.metrics import (
     trial_metrics,
 )
 from Analysis.report import markdown_table, write_report
-from Analysis.run import run_analysis
-from Analysis.sequential import (
+from Analysis.run import run_analysis, run_sequential_analysis
+from Analysis.sequential import SequentialAnalysis, analyze_sequential, save_sequential_analysis
+from Analysis.sequential_metrics import (
     EWC_METRICS,
-    SEQUENTIAL_COLUMNS,
-    SequentialAnalysis,
-    ThresholdingVsEWC,
-    analyze_sequential,
     best_lambdas,
     format_sequential_summary,
-    is_sequential_csv,
-    load_sequential,
     matrix_metrics,
     run_metrics,
-    run_sequential_analysis,
-    save_sequential_analysis,
     sequential_summary,
-    thresholding_vs_ewc,
 )
 from Analysis.stability import ranking_stability
 from Analysis.statistics import (
@@ -70,6 +59,7 @@ from Analysis.statistics import (
 )
 from Analysis.summary import format_summary, rank_measures, summarize_metrics, summary_table
 from Analysis.thresholding import ThresholdingAnalysis, analyze, make_figures, save_analysis, save_tables
+from Schema import BASELINE_MEASURE, SEQUENTIAL_COLUMNS
 
 __all__ = [
     "BASELINE_MEASURE", "CURVE_KEYS", "DEFAULT_TOLERANCE", "GROUP_KEYS", "METRICS", "RESULT_COLUMNS",
@@ -79,9 +69,9 @@ __all__ = [
     "mean_spearman", "normalized_auc", "paired_test", "rank_measures", "ranking_stability", "run_analysis",
     "save_analysis", "save_tables", "select_results", "significance_matrix", "significance_statements",
     "standard_error", "summarize_metrics", "summary_table", "trial_metrics", "write_report",
-    # sequential learning (Analysis/sequential.py)
-    "EWC_METRICS", "SEQUENTIAL_COLUMNS", "SequentialAnalysis", "ThresholdingVsEWC", "analyze_sequential",
-    "best_lambdas", "format_sequential_summary", "is_sequential_csv", "load_sequential", "matrix_metrics",
+    # sequential learning
+    "BRIDGE_CI_METHODS", "EWC_METRICS", "SEQUENTIAL_COLUMNS", "SequentialAnalysis", "ThresholdingVsEWC",
+    "analyze_sequential", "best_lambdas", "format_sequential_summary", "is_sequential_csv", "load_sequential", "matrix_metrics",
     "run_metrics", "run_sequential_analysis", "save_sequential_analysis", "sequential_summary",
     "thresholding_vs_ewc",
 ]

@@ -1,31 +1,35 @@
-"""The results-CSV contract the analysis reads, and the keys that group its rows.
+"""The keys that group the rows of the results CSVs, and which direction of a metric is better.
 
-A results CSV (written by the experiment runner) has one row per evaluation of a thresholded model, with the
-columns of ``RESULT_COLUMNS`` in that order. A *curve* is the set of rows of one trial that share ``CURVE_KEYS``
-(one row per threshold); a *group* is the set of curves whose measures are compared with one another
-(``GROUP_KEYS``: everything in ``CURVE_KEYS`` but the measure).
+The columns themselves, the baseline measure and the other names the runners write are defined once in ``Schema``
+and only imported here. A thresholding *curve* is the set of rows of one trial that share ``CURVE_KEYS`` (one row
+per threshold); a *group* is the set of curves whose measures are compared with one another (``GROUP_KEYS``:
+everything in ``CURVE_KEYS`` but the measure). A sequential *run* is one model trained on a whole sequence: the rows
+of one trial that share ``SEQUENTIAL_RUN_KEYS``.
 """
 
 from __future__ import annotations
 
-RESULT_COLUMNS = (
-    "trial", "seed", "task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
-    "replacement", "threshold", "fraction_removed", "loss", "accuracy", "val_loss", "val_accuracy", "chance_val_loss",
-)
-INTEGER_COLUMNS = ("trial", "seed", "epoch")
-LABEL_COLUMNS = ("task", "measure", "aggregation_level", "aggregation_method", "scope", "order", "replacement")
-FLOAT_COLUMNS = tuple(c for c in RESULT_COLUMNS if c not in INTEGER_COLUMNS and c not in LABEL_COLUMNS)
+from Schema import SEQUENTIAL_COLUMNS, THRESHOLDING_COLUMNS
+
+# The thresholding columns under the name the analysis has always used for them.
+RESULT_COLUMNS = THRESHOLDING_COLUMNS
+
+# How each column of either kind of results CSV is read.
+INTEGER_COLUMNS = ("trial", "seed", "epoch", "trained_task", "evaluated_task")
+LABEL_COLUMNS = ("task", "measure", "aggregation_level", "aggregation_method", "scope", "order", "replacement",
+                 "sequence")
+FLOAT_COLUMNS = tuple(c for c in dict.fromkeys(THRESHOLDING_COLUMNS + SEQUENTIAL_COLUMNS)
+                      if c not in INTEGER_COLUMNS and c not in LABEL_COLUMNS)
 
 # Columns added by load_results: the file a row came from and its trial id in that file.
 SOURCE_COLUMNS = ("source", "source_trial")
 
 GROUP_KEYS = ("task", "epoch", "aggregation_level", "aggregation_method", "scope", "order", "replacement")
 CURVE_KEYS = ("task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "replacement")
+# What identifies a row across files (a file holds one task, so Schema's key columns leave the task out).
 ROW_KEYS = ("trial",) + CURVE_KEYS + ("threshold",)
-
-BASELINE_MEASURE = "random"
-SHUFFLED_PREFIX = "shuffled:"
-MISSING_LABEL = "none"
+SEQUENTIAL_RUN_KEYS = ("task", "sequence", "measure", "lambda")
+SEQUENTIAL_ROW_KEYS = ("trial",) + SEQUENTIAL_RUN_KEYS + ("trained_task", "evaluated_task")
 
 # Whether a lower value of a per-curve metric means a better measure, for each thresholding order.
 # Removing the least important weights first, a good measure keeps the loss low (small AUC) for long (large

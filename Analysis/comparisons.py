@@ -13,9 +13,10 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from Analysis.columns import BASELINE_MEASURE, GROUP_KEYS, lower_is_better
+from Analysis.columns import GROUP_KEYS, lower_is_better
 from Analysis.statistics import holm_correction, paired_test
 from Analysis.summary import DEFAULT_METRIC
+from Schema import BASELINE_MEASURE
 
 DEFAULT_ALPHA = 0.05
 

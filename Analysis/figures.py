@@ -1,4 +1,5 @@
-"""Figures of the thresholding analysis, saved as PNG files.
+"""Figures of the thresholding analysis, saved as PNG files, and the two helpers every figure of the analysis uses
+(``new_figure``, ``save_figure``).
 
 Figures are built with ``matplotlib.figure.Figure`` and rendered by the Agg canvas, so no pyplot state or
 interactive backend is involved. Each measure keeps one colour in every figure; the baseline ``random`` is black
@@ -17,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from Analysis import paths
-from Analysis.columns import BASELINE_MEASURE, SHUFFLED_PREFIX
 from Analysis.comparisons import significance_matrix
+from Schema import BASELINE_MEASURE, CONTROL_PREFIX
 
 BANDS = ("se", "ci")
 MAX_OVERVIEW_EPOCHS = 8
@@ -30,7 +31,7 @@ VALUE_LABELS = {"val_loss": "validation loss", "loss": "training loss", "val_acc
 def measure_styles(measures) -> dict[str, dict]:
     """Line style of each measure: one colour per base measure, ``random`` black dashed, ``shuffled:X`` dotted."""
     measures = sorted(set(measures))
-    bases = sorted({m[len(SHUFFLED_PREFIX):] if m.startswith(SHUFFLED_PREFIX) else m for m in measures}
+    bases = sorted({m[len(CONTROL_PREFIX):] if m.startswith(CONTROL_PREFIX) else m for m in measures}
                    - {BASELINE_MEASURE})
     palette = colormaps["tab10" if len(bases) <= 10 else "tab20"]
     colours = {base: palette(i % palette.N) for i, base in enumerate(bases)}
@@ -38,8 +39,8 @@ def measure_styles(measures) -> dict[str, dict]:
     for measure in measures:
         if measure == BASELINE_MEASURE:
             styles[measure] = {"color": "black", "linestyle": "--", "linewidth": 1.8, "zorder": 5}
-        elif measure.startswith(SHUFFLED_PREFIX):
-            styles[measure] = {"color": colours[measure[len(SHUFFLED_PREFIX):]], "linestyle": ":", "linewidth": 1.5,
+        elif measure.startswith(CONTROL_PREFIX):
+            styles[measure] = {"color": colours[measure[len(CONTROL_PREFIX):]], "linestyle": ":", "linewidth": 1.5,
                                "zorder": 3}
         else:
             styles[measure] = {"color": colours[measure], "linestyle": "-", "linewidth": 1.5, "zorder": 4}
@@ -98,7 +99,7 @@ def plot_overview(curves: pd.DataFrame, out_dir, band: str = "se", value_label: 
                                                                   sort=True):
         epochs = _spread(sorted(data["epoch"].unique()), MAX_OVERVIEW_EPOCHS)
         aggregations = sorted(set(zip(data["aggregation_level"], data["aggregation_method"])))
-        figure, axes = _figure(len(epochs), len(aggregations), width=3.2, height=2.4, sharex=True, sharey="row")
+        figure, axes = new_figure(len(epochs), len(aggregations), width=3.2, height=2.4, sharex=True, sharey="row")
         for i, epoch in enumerate(epochs):
             for j, (level, method) in enumerate(aggregations):
                 ax = axes[i][j]
@@ -115,7 +116,7 @@ def plot_overview(curves: pd.DataFrame, out_dir, band: str = "se", value_label: 
                 ax.tick_params(labelsize=7)
         _legend(figure, axes)
         figure.suptitle(f"{task}: {order} important removed first, scope {scope}, replacement {replacement}")
-        written.append(_save(figure, paths.overview_figure(out_dir, task, scope, order, replacement)))
+        written.append(save_figure(figure, paths.overview_figure(out_dir, task, scope, order, replacement)))
     return written
 
 
@@ -130,7 +131,7 @@ def plot_significance(comparisons: pd.DataFrame, out_dir, alpha: float = 0.05) -
         rows = sorted(set(zip(data["scope"], data["replacement"])))
         num_measures = len(set(data["measure_a"]) | set(data["measure_b"]))
         size = 1.4 + 0.5 * num_measures
-        figure, axes = _figure(len(rows), len(orders), width=size + 0.6, height=size)
+        figure, axes = new_figure(len(rows), len(orders), width=size + 0.6, height=size)
         limit = 2.0
         panels = []
         for i, (scope, replacement) in enumerate(rows):
@@ -165,7 +166,7 @@ def plot_significance(comparisons: pd.DataFrame, out_dir, alpha: float = 0.05) -
         figure.colorbar(image, ax=axes, shrink=0.8, label="-log10 p_holm (blue: row better, red: row worse)")
         figure.suptitle(f"{task}, epoch {epoch}, aggregation {level}/{method}: {data['test'].iloc[0]} test on "
                         f"{data['metric'].iloc[0]}, Holm-corrected, * p_holm < {alpha:g}", fontsize=10)
-        written.append(_save(figure, paths.significance_figure(out_dir, task, epoch, level, method)))
+        written.append(save_figure(figure, paths.significance_figure(out_dir, task, epoch, level, method)))
     return written
 
 
@@ -175,7 +176,7 @@ def plot_stability(trial_stability: pd.DataFrame, epoch_stability: pd.DataFrame,
     written = []
     settings_keys = ["aggregation_level", "aggregation_method", "scope", "order", "replacement"]
     for task, data in trial_stability.groupby("task", sort=True):
-        figure, axes = _figure(1, 2, width=4.8, height=3.4)
+        figure, axes = new_figure(1, 2, width=4.8, height=3.4)
         left, right = axes[0]
         markers = "osD^v<>p*h"
         for index, (setting, rows) in enumerate(data.groupby(settings_keys, sort=True)):
@@ -206,7 +207,7 @@ def plot_stability(trial_stability: pd.DataFrame, epoch_stability: pd.DataFrame,
             right.set_xlabel("Kendall's W across epochs")
             right.set_title("agreement between epochs", fontsize=9)
         figure.suptitle(f"{task}: stability of the ranking of measures")
-        written.append(_save(figure, paths.stability_figure(out_dir, task)))
+        written.append(save_figure(figure, paths.stability_figure(out_dir, task)))
     return written
 
 
@@ -232,7 +233,7 @@ def _line(ax, data: pd.DataFrame, label: str, style: dict, band: str) -> None:
 def _panel_figure(data: pd.DataFrame, draw, title: str, value_label: str, path: Path) -> Path:
     orders = _orders(data)
     rows = sorted(set(zip(data["scope"], data["replacement"])))
-    figure, axes = _figure(len(rows), len(orders), width=4.2, height=3.2)
+    figure, axes = new_figure(len(rows), len(orders), width=4.2, height=3.2)
     for i, (scope, replacement) in enumerate(rows):
         for j, order in enumerate(orders):
             ax = axes[i][j]
@@ -243,7 +244,7 @@ def _panel_figure(data: pd.DataFrame, draw, title: str, value_label: str, path: 
             ax.set_ylabel(value_label)
     _legend(figure, axes)
     figure.suptitle(title, fontsize=10)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _orders(data: pd.DataFrame) -> list[str]:
@@ -251,8 +252,11 @@ def _orders(data: pd.DataFrame) -> list[str]:
     return [o for o in ("least", "most") if o in present] + sorted(present - {"least", "most"})
 
 
-def _figure(rows: int, columns: int, width: float, height: float, **options):
-    figure = Figure(figsize=(width * columns + 1.8, height * rows + 0.6), layout="constrained")
+def new_figure(rows: int, columns: int, width: float, height: float, margin: tuple[float, float] = (1.8, 0.6),
+               **options):
+    """A figure of ``rows x columns`` panels of ``width x height`` inches each, plus ``margin`` (inches across,
+    down) for the legend and titles, with constrained layout; returns it and its 2-D array of axes."""
+    figure = Figure(figsize=(width * columns + margin[0], height * rows + margin[1]), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False, **options)
     return figure, axes
 
@@ -266,7 +270,8 @@ def _legend(figure: Figure, axes) -> None:
         figure.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=8)
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def save_figure(figure: Figure, path) -> Path:
+    """Render ``figure`` with the Agg canvas into the PNG file ``path`` (its folder made if needed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)

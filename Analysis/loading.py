@@ -1,19 +1,25 @@
 """Reading results CSVs (one per experiment, all of its trials) into one tidy DataFrame.
 
+Both kinds of results, thresholding (``load_results``) and sequential (``load_sequential``), are read and keyed
+the same way; only the columns that identify a row differ (``columns.ROW_KEYS``, ``columns.SEQUENTIAL_ROW_KEYS``).
+
 Trials across files
 -------------------
 Each file numbers its own trials, so the same ``trial`` id in two files may be two different trained models.
 A trial is identified by ``(trial, seed)``; across files, pieces with the same ``(trial, seed)`` are treated as
 one trial only when they are complementary (for example one file holds the measure ``magnitude``, another
 ``fisher``, both from seed 3) so that measures from separate runs can still be paired. Whenever two files both
-hold a row with the same key (``ROW_KEYS``: trial, task, epoch, measure, aggregation, scope, order, replacement,
-threshold), or the same trial id comes with different seeds, the pieces are kept as distinct trials.
+hold a row with the same key (for thresholding: trial, task, epoch, measure, aggregation, scope, order,
+replacement, threshold; for sequential learning: trial, task, sequence, measure, λ, trained and evaluated task),
+or the same trial id comes with different seeds, the pieces are kept as distinct trials.
 When that makes trial ids ambiguous, every trial is renumbered ``0..N-1`` in the order (file, trial, seed) and a
-warning says so. The columns ``source`` (the file) and ``source_trial`` (its trial id there) are always added.
+warning says so. Rows repeated within one file (a resumed run) keep the last. The columns ``source`` (the file)
+and ``source_trial`` (its trial id there) are always added.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import warnings
@@ -24,24 +30,25 @@ import numpy as np
 import pandas as pd
 
 from Analysis.columns import (
-    BASELINE_MEASURE,
     FLOAT_COLUMNS,
     INTEGER_COLUMNS,
     LABEL_COLUMNS,
-    MISSING_LABEL,
     RESULT_COLUMNS,
     ROW_KEYS,
+    SEQUENTIAL_ROW_KEYS,
 )
-from Analysis.paths import config_path
+from Schema import BASELINE_MEASURE, NO_AGGREGATION, SEQUENTIAL_COLUMNS, config_path
 
 
-def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, **criteria) -> pd.DataFrame:
+def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key_columns: Iterable[str] = ROW_KEYS,
+                 **criteria) -> pd.DataFrame:
     """Read one or several results CSVs into one DataFrame (see the module docstring for how trials are keyed).
 
-    ``paths``: a path or a list of paths. ``criteria``: optional filters passed to ``select_results``
-    (``epoch=3``, ``measure=["fisher", "magnitude"]``, ...). Raises ``FileNotFoundError`` for a missing file and
-    ``ValueError`` for an empty file, missing columns (named), values of the wrong type, or a selection that
-    matches no row.
+    ``paths``: a path or a list of paths. ``required_columns``: the columns every file must have;
+    ``key_columns``: those of them that identify a row. ``criteria``: optional filters passed to
+    ``select_results`` (``epoch=3``, ``measure=["fisher", "magnitude"]``, ..., and ``keep_baseline``). Raises
+    ``FileNotFoundError`` for a missing file and ``ValueError`` for an empty file, missing columns (named), values
+    of the wrong type, or a selection that matches no row.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -61,7 +68,7 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, **c
         frame["_source_index"] = index
     results = pd.concat(frames, ignore_index=True)
     if "trial" in results.columns:
-        results = _key_trials(results)
+        results = _key_trials(results, [c for c in key_columns if c in results.columns])
     results = results.drop(columns="_source_index")
     if criteria:
         results = select_results(results, **criteria)
@@ -96,6 +103,24 @@ def select_results(results: pd.DataFrame, keep_baseline: bool = True, **criteria
     return results.loc[mask].reset_index(drop=True)
 
 
+def load_sequential(csv_paths, **criteria) -> pd.DataFrame:
+    """Read one or several sequential-learning CSVs (``Schema.SEQUENTIAL_COLUMNS``) into one DataFrame, trials
+    keyed as thresholding results are (module docstring). ``criteria`` filter columns, e.g.
+    ``measure=["none", "fisher"]``; no measure is added to a selection."""
+    return load_results(csv_paths, required_columns=SEQUENTIAL_COLUMNS, key_columns=SEQUENTIAL_ROW_KEYS,
+                        keep_baseline=False, **criteria)
+
+
+def is_sequential_csv(path) -> bool:
+    """Whether ``path`` is a CSV whose header holds the sequential-learning columns."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError):
+        return False
+    return set(SEQUENTIAL_COLUMNS) <= set(header)
+
+
 def load_config(csv_path) -> dict | None:
     """The configuration saved beside a results CSV (``results/foo.csv`` -> ``results/foo.json``), or None."""
     path = config_path(csv_path)
@@ -109,6 +134,8 @@ def load_config(csv_path) -> dict | None:
 
 
 def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
+    """One results CSV with its columns typed; a blank label reads as ``none`` (``Schema.NO_AGGREGATION``, what the
+    runners write where there is nothing to name)."""
     if not path.exists():
         raise FileNotFoundError(f"Results file {path} does not exist.")
     if not path.is_file():
@@ -138,7 +165,7 @@ def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
             frame[column] = _numeric(frame[column], column, path).astype("float64")
     for column in LABEL_COLUMNS:
         if column in frame.columns:
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), MISSING_LABEL).astype(str)
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), NO_AGGREGATION).astype(str)
     return frame
 
 
@@ -151,11 +178,10 @@ def _numeric(values: pd.Series, column: str, path: Path) -> pd.Series:
     return converted
 
 
-def _key_trials(results: pd.DataFrame) -> pd.DataFrame:
+def _key_trials(results: pd.DataFrame, key_columns: list[str]) -> pd.DataFrame:
     """Give every trial one id, keeping pieces from different files apart unless they are complementary."""
     results = results.copy()
     results["source_trial"] = results["trial"]
-    key_columns = [c for c in ROW_KEYS if c in results.columns]
     identity_columns = ["trial", "seed"] if "seed" in results.columns else ["trial"]
 
     repeated = results.duplicated(subset=key_columns + ["_source_index"], keep="last")

@@ -1,4 +1,5 @@
-"""Every file name the analysis reads or writes, built in one place."""
+"""Every file name the analysis writes, built in one place (what it reads: the results CSVs it is given, and the
+configuration JSON beside each, ``Schema.config_path``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ COMPARISONS_CSV = "comparisons.csv"
 STABILITY_CSV = "stability.csv"
 REPORT_MARKDOWN = "report.md"
 
-
-def config_path(csv_path) -> Path:
-    """The configuration JSON saved beside a results CSV: ``results/foo.csv`` -> ``results/foo.json``."""
-    return Path(csv_path).with_suffix(".json")
+SEQUENTIAL_SUMMARY_CSV = "sequential_summary.csv"
+SEQUENTIAL_RUN_METRICS_CSV = "sequential_run_metrics.csv"
+SEQUENTIAL_LAMBDA_SWEEP_CSV = "sequential_lambda_sweep.csv"
+THRESHOLDING_VS_EWC_CSV = "thresholding_vs_ewc.csv"
+SEQUENTIAL_REPORT_MARKDOWN = "sequential_report.md"
 
 
 def safe_name(*parts) -> str:
@@ -47,3 +49,18 @@ def significance_figure(out_dir, task, epoch, aggregation_level, aggregation_met
 def stability_figure(out_dir, task) -> Path:
     """Kendall's W of the measures' rankings across trials and across epochs."""
     return Path(out_dir) / f"{safe_name('stability', task)}.png"
+
+
+def accuracy_matrices_figure(out_dir, task, sequence) -> Path:
+    """Mean accuracy matrix of every measure at its best λ, for one task and sequence."""
+    return Path(out_dir) / f"{safe_name('accuracy_matrices', task, sequence)}.png"
+
+
+def forgetting_figure(out_dir, task, sequence) -> Path:
+    """Forgetting per measure at its best λ, for one task and sequence."""
+    return Path(out_dir) / f"{safe_name('forgetting', task, sequence)}.png"
+
+
+def lambda_sweep_figure(out_dir, task, sequence) -> Path:
+    """Average accuracy and forgetting against λ, for one task and sequence."""
+    return Path(out_dir) / f"{safe_name('lambda_sweep', task, sequence)}.png"

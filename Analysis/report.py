@@ -10,11 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from Analysis import paths
-from Analysis.columns import BASELINE_MEASURE, GROUP_KEYS
+from Analysis.columns import GROUP_KEYS
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.loading import load_config
-from Analysis.summary import interval_text, summary_table
+from Analysis.summary import interval_column, summary_table
 from Analysis.thresholding import ThresholdingAnalysis, analyze, make_figures, save_tables
+from Schema import BASELINE_MEASURE, config_path
 
 
 def write_report(results: pd.DataFrame, out_dir, config=None, analysis: ThresholdingAnalysis | None = None,
@@ -59,14 +60,13 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    """``table`` as a GitHub-flavoured Markdown table (cells as text, ``|`` escaped)."""
+    """``table`` as a GitHub-flavoured Markdown table (``DataFrame.to_markdown``): every cell as its text, with
+    ``|`` escaped and line breaks as spaces, so no number is reformatted."""
     def cell(value) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")
 
-    header = "| " + " | ".join(cell(c) for c in table.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in table.columns) + " |"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
+    text = table.map(cell).rename(columns=cell)
+    return text.to_markdown(index=False, disable_numparse=True)
 
 
 def _configurations(results: pd.DataFrame, config) -> dict[str, dict | None]:
@@ -79,7 +79,7 @@ def _configurations(results: pd.DataFrame, config) -> dict[str, dict | None]:
         path = Path(config)
         if path.suffix.lower() == ".csv":
             value = load_config(path)
-            return {str(paths.config_path(path)): value} if value is not None else {}
+            return {str(config_path(path)): value} if value is not None else {}
         if not path.is_file():
             raise FileNotFoundError(f"Configuration file {path} does not exist.")
         try:
@@ -173,12 +173,10 @@ def _ranking_section(analysis: ThresholdingAnalysis) -> list[str]:
             "rank": group["rank"].map(lambda v: "-" if pd.isna(v) else int(v)),
             "measure": group["measure"].map(lambda m: f"**{m}**" if m == BASELINE_MEASURE else m),
             "trials": group["num_trials"],
-            f"normalized AUC [{confidence} CI]": [interval_text(*v) for v in zip(
-                group["normalized_auc_mean"], group["normalized_auc_ci_low"], group["normalized_auc_ci_high"])],
+            f"normalized AUC [{confidence} CI]": interval_column(group, "normalized_auc"),
             "AUC": group["auc_mean"].map(lambda v: f"{v:.3f}"),
-            f"max fraction within tolerance [{confidence} CI]": [interval_text(*v) for v in zip(
-                group["max_fraction_within_tolerance_mean"], group["max_fraction_within_tolerance_ci_low"],
-                group["max_fraction_within_tolerance_ci_high"])],
+            f"max fraction within tolerance [{confidence} CI]": interval_column(group,
+                                                                                "max_fraction_within_tolerance"),
         })
         lines += [f"### {_group_title(dict(zip(GROUP_KEYS, keys)))}", "", markdown_table(shown), ""]
     return lines
@@ -221,7 +219,7 @@ def _configuration_section(configs: dict[str, dict]) -> list[str]:
         return lines + ["No configuration was given, and the results do not name their files.", ""]
     for source, config in configs.items():
         if config is None:
-            lines += [f"`{source}`: no configuration JSON beside it (`{paths.config_path(source).name}`).", ""]
+            lines += [f"`{source}`: no configuration JSON beside it (`{config_path(source).name}`).", ""]
         else:
             lines += [f"`{source}`:", "", "```json", json.dumps(config, indent=2, default=str), "```", ""]
     return lines

@@ -1,11 +1,17 @@
-"""From results CSVs to tables, figures and report in one call (what ``Data Analysis.py`` runs)."""
+"""From results CSVs to tables, figures and report in one call each (what ``Data Analysis.py`` runs)."""
 
 from __future__ import annotations
 
+import warnings
+
+import pandas as pd
+
+from Analysis.bridge import thresholding_vs_ewc
 from Analysis.comparisons import DEFAULT_ALPHA
-from Analysis.loading import load_results
+from Analysis.loading import load_results, load_sequential
 from Analysis.metrics import DEFAULT_TOLERANCE
 from Analysis.report import write_report
+from Analysis.sequential import SequentialAnalysis, analyze_sequential, save_sequential_analysis
 from Analysis.summary import DEFAULT_METRIC
 from Analysis.thresholding import ThresholdingAnalysis, analyze, save_analysis
 
@@ -22,4 +28,29 @@ def run_analysis(csv_paths, out_dir, report_dir=None, band: str = "se", toleranc
     written = save_analysis(analysis, out_dir, band=band)
     if report_dir is not None:
         write_report(results, report_dir, analysis=analysis, figures=written, band=band)
+    return analysis
+
+
+def run_sequential_analysis(csv_paths, out_dir, thresholding=None, confidence: float = 0.95, ci_method: str = "t",
+                            bridge_ci_method: str = "bootstrap", **bridge_options) -> SequentialAnalysis:
+    """Load the sequential results ``csv_paths``, analyse them and save tables, figures and
+    ``sequential_report.md`` in ``out_dir``.
+
+    ``thresholding``: thresholding results of the same task, as CSV path(s), a ``ThresholdingAnalysis``, or a
+    DataFrame of results or per-trial metrics; then ``thresholding_vs_ewc`` (interval ``bridge_ci_method``, other
+    options ``bridge_options``) joins the analysis, or, when it cannot be computed (e.g. no order ``most`` in the
+    thresholding results), a warning says why and the rest is saved without it.
+    """
+    analysis = analyze_sequential(load_sequential(csv_paths), confidence=confidence, ci_method=ci_method)
+    if isinstance(thresholding, ThresholdingAnalysis):
+        thresholding = thresholding.metrics
+    elif thresholding is not None and not isinstance(thresholding, pd.DataFrame):
+        thresholding = load_results(thresholding)
+    if thresholding is not None:
+        try:
+            analysis.bridge = thresholding_vs_ewc(thresholding, analysis.metrics, confidence=confidence,
+                                                  ci_method=bridge_ci_method, **bridge_options)
+        except ValueError as error:
+            warnings.warn(f"thresholding vs EWC not computed: {error}", stacklevel=2)
+    save_sequential_analysis(analysis, out_dir)
     return analysis

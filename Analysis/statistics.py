@@ -16,11 +16,13 @@ Choices
 - Multiple comparisons: Holm's step-down correction (Holm 1979), controlling the family-wise error rate.
 - Agreement of rankings: Kendall's coefficient of concordance W with the correction for ties (Kendall & Babington
   Smith 1939), and the mean Spearman correlation over pairs of raters.
+
+SciPy computes whatever it has (the intervals, the standard error, the tests, Spearman's ρ); what is written here
+by hand is what it lacks, and each such function says so.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,12 +52,21 @@ def confidence_interval(values, confidence: float = 0.95, method: str = "t", num
     if np.all(values == values[0]):
         return (mean, mean)
     if method == "t":
-        half_width = stats.t.ppf((1 + confidence) / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
-        return (mean - half_width, mean + half_width)
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, size=(num_resamples, values.size))].mean(axis=1)
-    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+        low, high = stats.t.interval(confidence, values.size - 1, loc=mean, scale=stats.sem(values))
+    else:
+        low, high = stats.bootstrap((values,), np.mean, n_resamples=num_resamples, confidence_level=confidence,
+                                    method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
     return (float(low), float(high))
+
+
+def summarize_values(values, confidence: float = 0.95, method: str = "t") -> dict[str, float]:
+    """``mean``, ``std`` (ddof 1) and the ``confidence`` interval ``ci_low``, ``ci_high`` of the mean
+    (``confidence_interval``) of ``values``, NaNs ignored; each NaN where too few values define it."""
+    values = np.asarray(values, dtype=float)
+    finite = values[~np.isnan(values)]
+    low, high = confidence_interval(values, confidence, method)
+    return {"mean": float(finite.mean()) if finite.size else np.nan,
+            "std": float(finite.std(ddof=1)) if finite.size > 1 else np.nan, "ci_low": low, "ci_high": high}
 
 
 def standard_error(values) -> float:
@@ -64,7 +75,7 @@ def standard_error(values) -> float:
     values = values[~np.isnan(values)]
     if values.size < 2:
         return np.nan
-    return float(values.std(ddof=1) / np.sqrt(values.size))
+    return float(stats.sem(values))
 
 
 @dataclass(frozen=True)
@@ -84,8 +95,8 @@ def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int 
     """Two-sided paired test of ``a`` against ``b`` (equal-length arrays; pairs with a NaN are dropped).
 
     ``test``: ``"t"`` (paired t-test, default), ``"wilcoxon"`` (signed-rank; exact for small samples without ties
-    or zeros) or ``"permutation"`` (random sign flips of the differences, on their mean; exact, all ``2**n`` flips,
-    up to 16 pairs, else ``num_permutations`` random ones). Identical samples give p = 1 and effect size 0;
+    or zeros) or ``"permutation"`` (sign flips of the differences, on their mean; exact, all ``2**n`` flips, up to
+    16 pairs, else ``num_permutations`` random ones). Identical samples give p = 1 and effect size 0;
     fewer than two pairs give NaN. Constant nonzero differences (up to rounding) give ``d_z = ±inf`` and, for the
     t-test, p = 0.
     """
@@ -109,22 +120,27 @@ def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int 
         sd = 0.0
     effect_size = mean / sd if sd > 0 else float(np.copysign(np.inf, mean))
     rank_biserial = _rank_biserial(d)
-    if test == "t":
-        if sd == 0:
-            statistic, p_value = float(np.copysign(np.inf, mean)), 0.0
-        else:
-            statistic = mean / (sd / np.sqrt(n))
-            p_value = float(2 * stats.t.sf(abs(statistic), n - 1))
+    if test == "t" and sd == 0:
+        statistic, p_value = float(np.copysign(np.inf, mean)), 0.0
+    elif test == "t":
+        result = stats.ttest_rel(a[keep], b[keep])
+        statistic, p_value = float(result.statistic), float(result.pvalue)
     elif test == "wilcoxon":
         result = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
         statistic, p_value = float(result.statistic), float(result.pvalue)
     else:
-        statistic, p_value = mean, _sign_flip_p_value(d, num_permutations, seed)
+        # One sample with permutation_type="samples": the null distribution flips the sign of each difference.
+        exact = n <= EXACT_PERMUTATION_MAX_PAIRS
+        result = stats.permutation_test((d,), np.mean, permutation_type="samples",
+                                        n_resamples=np.inf if exact else num_permutations, alternative="two-sided",
+                                        random_state=np.random.default_rng(seed))
+        statistic, p_value = mean, float(result.pvalue)
     return PairedTestResult(test, n, mean, float(statistic), min(1.0, float(p_value)), float(effect_size),
                             rank_biserial)
 
 
 def _rank_biserial(d: np.ndarray) -> float:
+    """(W+ - W-) / (W+ + W-) of the nonzero differences; by hand, as SciPy's wilcoxon returns only min(W+, W-)."""
     nonzero = d[d != 0]
     if nonzero.size == 0:
         return 0.0
@@ -133,22 +149,11 @@ def _rank_biserial(d: np.ndarray) -> float:
     return float((positive - negative) / (positive + negative))
 
 
-def _sign_flip_p_value(d: np.ndarray, num_permutations: int, seed: int) -> float:
-    observed = abs(d.mean())
-    if d.size <= EXACT_PERMUTATION_MAX_PAIRS:
-        signs = 1 - 2 * ((np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1)
-        means = np.abs(signs @ d) / d.size
-        return float(np.mean(means >= observed * (1 - 1e-12)))
-    rng = np.random.default_rng(seed)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(num_permutations, d.size))
-    means = np.abs(signs @ d) / d.size
-    return float((1 + np.sum(means >= observed * (1 - 1e-12))) / (1 + num_permutations))
-
-
 def holm_correction(p_values) -> np.ndarray:
     """Holm's step-down adjusted p-values: ``p_(i) -> max_{j<=i} min(1, (m - j + 1) p_(j))`` over sorted p-values.
 
-    NaN p-values are left NaN and do not count in the family size ``m``.
+    By hand: SciPy has no Holm correction (``false_discovery_control`` does Benjamini-Hochberg and -Yekutieli
+    only). NaN p-values are left NaN and do not count in the family size ``m``.
     """
     p_values = np.asarray(p_values, dtype=float)
     adjusted = np.full(p_values.shape, np.nan)
@@ -169,6 +174,9 @@ def kendalls_w(scores) -> float:
     item ``i`` over the ``m`` raters, and ``T_j = sum (t^3 - t)`` over the groups of ``t`` tied items of rater ``j``.
     1 = every rater ranks the items the same way, 0 = no agreement. Items with a NaN score for any rater are
     dropped. NaN with fewer than two raters or items, or when every rater ties every item.
+
+    By hand: ``scipy.stats.friedmanchisquare`` gives the same W as ``chi2 / (m (n - 1))`` (its tie correction is the
+    same), but it refuses fewer than three items, as in a comparison of one measure with ``random``.
     """
     ranks = _ranks(scores)
     if ranks is None:
@@ -194,13 +202,13 @@ def mean_spearman(scores) -> float:
     ranks = _ranks(scores)
     if ranks is None:
         return np.nan
-    correlations = []
-    for i, j in itertools.combinations(range(ranks.shape[0]), 2):
-        x, y = ranks[i] - ranks[i].mean(), ranks[j] - ranks[j].mean()
-        norm = np.sqrt(np.sum(x * x) * np.sum(y * y))
-        if norm > 0:
-            correlations.append(float(np.sum(x * y) / norm))
-    return float(np.mean(correlations)) if correlations else np.nan
+    ranks = ranks[np.ptp(ranks, axis=1) > 0]  # a rater who ties every item correlates with no one
+    if len(ranks) < 2:
+        return np.nan
+    correlations = np.atleast_2d(stats.spearmanr(ranks, axis=1).statistic)
+    if correlations.size == 1:
+        return float(correlations[0, 0])
+    return float(correlations[np.triu_indices(len(ranks), 1)].mean())
 
 
 def _ranks(scores) -> np.ndarray | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from Analysis.columns import CURVE_KEYS, GROUP_KEYS, lower_is_better
 from Analysis.metrics import METRIC_COLUMNS
-from Analysis.statistics import confidence_interval
+from Analysis.statistics import summarize_values
 
 DEFAULT_METRIC = "normalized_auc"
 
@@ -30,11 +29,8 @@ def summarize_metrics(metrics: pd.DataFrame, confidence: float = 0.95, ci_method
         row = dict(zip(CURVE_KEYS, keys))
         row["num_trials"] = int(curve["trial"].nunique())
         for name in METRIC_COLUMNS:
-            values = curve[name].to_numpy(dtype=float)
-            finite = values[~np.isnan(values)]
-            row[f"{name}_mean"] = float(finite.mean()) if finite.size else np.nan
-            row[f"{name}_std"] = float(finite.std(ddof=1)) if finite.size > 1 else np.nan
-            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = confidence_interval(values, confidence, ci_method)
+            described = summarize_values(curve[name].to_numpy(dtype=float), confidence, ci_method)
+            row.update({f"{name}_{key}": value for key, value in described.items()})
         rows.append(row)
     return rank_measures(pd.DataFrame(rows), metric)
 
@@ -70,11 +66,7 @@ def format_summary(summary: pd.DataFrame, digits: int = 3, confidence: float = 0
     shown = shown.rename(columns={"aggregation_level": "level", "aggregation_method": "method",
                                   "num_trials": "trials"})
     shown["auc"] = table["auc_mean"].map(lambda v: _number(v, digits))
-    shown[f"normalized_auc [{100 * confidence:g}% CI]"] = [
-        interval_text(m, lo, hi, digits)
-        for m, lo, hi in zip(table["normalized_auc_mean"], table["normalized_auc_ci_low"],
-                             table["normalized_auc_ci_high"])
-    ]
+    shown[f"normalized_auc [{100 * confidence:g}% CI]"] = interval_column(table, "normalized_auc", digits)
     shown["max_fraction_within_tolerance"] = table["max_fraction_within_tolerance_mean"].map(
         lambda v: _number(v, digits))
     shown["rank"] = shown["rank"].map(lambda v: "-" if pd.isna(v) else str(int(v)))
@@ -86,6 +78,13 @@ def interval_text(mean: float, low: float, high: float, digits: int = 3) -> str:
     if pd.isna(low) or pd.isna(high):
         return _number(mean, digits)
     return f"{_number(mean, digits)} [{_number(low, digits)}, {_number(high, digits)}]"
+
+
+def interval_column(table: pd.DataFrame, name: str, digits: int = 3) -> list[str]:
+    """``interval_text`` of every row of ``table`` from its columns ``<name>_mean``, ``<name>_ci_low``,
+    ``<name>_ci_high``."""
+    return [interval_text(mean, low, high, digits) for mean, low, high in
+            zip(table[f"{name}_mean"], table[f"{name}_ci_low"], table[f"{name}_ci_high"])]
 
 
 def _number(value: float, digits: int) -> str:

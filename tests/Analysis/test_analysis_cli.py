@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from Schema import config_path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SCRIPT = REPOSITORY / "Data Analysis.py"
@@ -21,7 +22,7 @@ def test_cli_writes_summary_figures_and_report(tmp_path, make_results):
     make_results({"random": 1.0, "magnitude": 3.0, "shuffled:magnitude": 1.0}, num_trials=4).to_csv(results_csv,
                                                                                                    index=False)
     config = {"task": "digits", "measures": ["magnitude", "shuffled:magnitude"], "num_trials": 4}
-    results_csv.with_suffix(".json").write_text(json.dumps(config))
+    config_path(results_csv).write_text(json.dumps(config))
     figures, report = tmp_path / "figures", tmp_path / "report"
 
     completed = run_cli(results_csv, "--out", figures, "--report", report, "--tolerance", "0.1")
@@ -65,7 +66,8 @@ def test_cli_reports_missing_columns_and_empty_selections(tmp_path, make_results
 
 def test_analysis_never_imports_training_code():
     code = ("import sys, Analysis; bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'tensorflow', 'keras', 'Tasks', 'WeightImportance', 'Aggregation', 'Experiment'}); print(bad)")
+            "{'tensorflow', 'keras', 'Tasks', 'WeightImportance', 'Aggregation', 'Experiment', 'SequentialLearning', "
+            "'Runs'}); print(bad)")
     completed = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True, text=True,
                                timeout=60)
     assert completed.returncode == 0, completed.stderr

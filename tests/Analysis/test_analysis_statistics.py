@@ -37,6 +37,18 @@ def test_kendalls_w_matches_hand_computation():
     assert kendalls_w([[1, 2, 3], [1, 1, 2]]) == pytest.approx(78 / 84)
 
 
+def test_kendalls_w_is_friedmans_chi_square_over_m_n_minus_one_with_ties():
+    # W is by hand only because friedmanchisquare refuses two items; from three items on they agree.
+    rng = np.random.default_rng(0)
+    for num_raters, num_items in ((2, 3), (4, 5), (6, 3)):
+        scores = np.round(rng.standard_normal((num_raters, num_items)), 1)  # rounded: ties happen
+        chi_square = stats.friedmanchisquare(*scores.T).statistic
+        assert kendalls_w(scores) == pytest.approx(chi_square / (num_raters * (num_items - 1)), rel=1e-12)
+    # Two items, a raters preferring the first, b the second, t tying them: W = (a - b)^2 / (m (m - t)).
+    assert kendalls_w([[1, 2], [1, 2], [2, 1]]) == pytest.approx(1 / 9)
+    assert kendalls_w([[1, 2], [1, 2], [1, 1]]) == pytest.approx(4 / 6)
+
+
 def test_kendalls_w_undefined_cases_are_nan():
     assert np.isnan(kendalls_w([[1, 2, 3]]))
     assert np.isnan(kendalls_w([[1], [2]]))

@@ -12,11 +12,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+import Schema  # noqa: E402
 import Tasks  # noqa: E402
 from SequentialLearning import SequenceTask, SequentialConfig, TaskSequence  # noqa: E402
 
-SEQUENTIAL_COLUMNS = ["trial", "seed", "task", "sequence", "measure", "lambda", "trained_task", "evaluated_task",
-                      "accuracy", "loss", "penalty"]
+SEQUENTIAL_COLUMNS = list(Schema.SEQUENTIAL_COLUMNS)
 
 
 def _tiny_model(seed: int = 0) -> keras.Model:

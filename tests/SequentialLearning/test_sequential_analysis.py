@@ -72,6 +72,47 @@ def test_summary_is_at_the_best_lambda_with_t_intervals(tmp_path, make_sequentia
     assert "fisher" in Analysis.format_sequential_summary(summary.reset_index())
 
 
+def test_sequential_files_are_keyed_like_thresholding_files(tmp_path, make_sequential_results):
+    # One trial-keying policy for both kinds of results (Analysis.loading): complementary files pair their trials.
+    first, second = tmp_path / "none.csv", tmp_path / "fisher.csv"
+    make_sequential_results(first, {"none": {0: [0.3, 0.25, 0.35]}})
+    make_sequential_results(second, {"fisher": {1: [0.1, 0.05, 0.12]}})
+    results = Analysis.load_sequential([first, second])
+    assert sorted(results["trial"].unique()) == [0, 1, 2]
+    summary = Analysis.sequential_summary(Analysis.run_metrics(results)).set_index("measure")
+    assert summary.loc["fisher", "forgetting_p_vs_none"] < 0.05  # paired over the three shared trials
+
+    # The same trial ids from other seeds are other models: kept apart, renumbered, never paired.
+    reseeded = tmp_path / "reseeded.csv"
+    frame = pd.read_csv(second)
+    frame.assign(seed=frame["seed"] + 10).to_csv(reseeded, index=False)
+    with pytest.warns(UserWarning, match="renumbered"):
+        results = Analysis.load_sequential([first, reseeded])
+    assert results["trial"].nunique() == 6
+    assert (results.groupby("trial")["seed"].nunique() == 1).all()
+    summary = Analysis.sequential_summary(Analysis.run_metrics(results)).set_index("measure")
+    assert np.isnan(summary.loc["fisher", "forgetting_p_vs_none"])
+
+    # The same rows in two files are two runs each.
+    copy = tmp_path / "copy.csv"
+    copy.write_text(first.read_text())
+    with pytest.warns(UserWarning, match="renumbered"):
+        results = Analysis.load_sequential([first, copy])
+    assert results["trial"].nunique() == 6 and set(results["source_trial"]) == {0, 1, 2}
+
+
+def test_run_sequential_analysis_warns_when_the_bridge_cannot_be_computed(tmp_path, make_sequential_results,
+                                                                          make_thresholding_results):
+    sequential, thresholding = tmp_path / "seq.csv", tmp_path / "thr.csv"
+    make_sequential_results(sequential, {"none": {0: [0.4] * 3}, "fisher": {1: [0.1, 0.2, 0.1]}})
+    make_thresholding_results(thresholding, {"random": 2.0, "fisher": 0.5}, task="other")
+    with pytest.warns(UserWarning, match="thresholding vs EWC not computed: No task in both experiments"):
+        analysis = Analysis.run_sequential_analysis(sequential, tmp_path / "out", thresholding=thresholding)
+    assert analysis.bridge is None
+    assert (tmp_path / "out" / "sequential_summary.csv").is_file()
+    assert not (tmp_path / "out" / "thresholding_vs_ewc.csv").exists()
+
+
 def _experiments(tmp_path, make_sequential_results, make_thresholding_results, reverse=False):
     forgetting = {"none": {0: [0.4, 0.4, 0.4]}, "uniform": {1: [0.3, 0.3, 0.3]},
                   "random": {1: [0.25, 0.27, 0.26]}, "magnitude": {1: [0.18, 0.2, 0.19]},

@@ -1,0 +1,104 @@
+"""Figures of the sequential-learning analysis, saved as PNG files with the helpers of ``figures``.
+
+The measure ``none`` (plain fine-tuning) is black in every figure; the other measures take the colours of
+matplotlib's ``tab10`` in the order of the figure.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+
+from Analysis import paths
+from Analysis.figures import new_figure, save_figure
+from Schema import NO_PENALTY
+
+
+def plot_accuracy_matrices(matrices: dict[tuple, np.ndarray], out_dir) -> list[Path]:
+    """One heat map per (task, sequence): a panel per measure with its mean accuracy matrix at its best λ."""
+    written = []
+    groups: dict[tuple, list] = {}
+    for (task, sequence, measure, value), matrix in matrices.items():
+        groups.setdefault((task, sequence), []).append((measure, value, matrix))
+    for (task, sequence), panels in sorted(groups.items()):
+        columns = min(len(panels), 4)
+        rows = math.ceil(len(panels) / columns)
+        figure, axes = new_figure(rows, columns, width=3.2, height=3.0, margin=(0.8, 0.0))
+        axes = axes.ravel()
+        image = None
+        for ax, (measure, value, matrix) in zip(axes, panels):
+            image = ax.imshow(np.ma.masked_invalid(matrix), vmin=0.0, vmax=1.0, cmap="viridis")
+            for (i, j), accuracy in np.ndenumerate(matrix):
+                if np.isfinite(accuracy):
+                    ax.text(j, i, f"{accuracy:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if accuracy < 0.6 else "black")
+            ax.set_title(f"{measure} (λ={value:g})", fontsize=9)
+            ax.set_xlabel("evaluated task")
+            ax.set_ylabel("after training task")
+            ax.set_xticks(range(len(matrix)))
+            ax.set_yticks(range(len(matrix)))
+        for ax in axes[len(panels):]:
+            ax.set_visible(False)
+        if image is not None:
+            figure.colorbar(image, ax=list(axes[:len(panels)]), shrink=0.8, label="accuracy")
+        figure.suptitle(f"{task}, {sequence}: mean accuracy matrix at the best λ")
+        written.append(save_figure(figure, paths.accuracy_matrices_figure(out_dir, task, sequence)))
+    return written
+
+
+def plot_forgetting(summary: pd.DataFrame, out_dir, confidence: float = 0.95) -> list[Path]:
+    """Forgetting per measure at its best λ with its confidence interval, one figure per (task, sequence)."""
+    written = []
+    for (task, sequence), group in summary.groupby(["task", "sequence"], sort=True):
+        group = group.sort_values("forgetting_mean", kind="stable")
+        mean = group["forgetting_mean"].to_numpy(float)
+        low = np.where(np.isnan(group["forgetting_ci_low"]), mean, group["forgetting_ci_low"])
+        high = np.where(np.isnan(group["forgetting_ci_high"]), mean, group["forgetting_ci_high"])
+        figure, axes = new_figure(1, 1, width=0.9 * len(group), height=3.6, margin=(1.0, 0.0))
+        ax = axes[0][0]
+        ax.bar(range(len(group)), mean, yerr=[mean - low, high - mean], color=_colours(group["measure"]), capsize=4)
+        ax.set_xticks(range(len(group)))
+        ax.set_xticklabels([f"{m}\nλ={v:g}" for m, v in zip(group["measure"], group["lambda"])], fontsize=8)
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.set_ylabel("forgetting")
+        ax.set_title(f"{task}, {sequence}: forgetting at the best λ ({100 * confidence:g}% CI over trials)",
+                     fontsize=9)
+        written.append(save_figure(figure, paths.forgetting_figure(out_dir, task, sequence)))
+    return written
+
+
+def plot_lambda_sweep(sweep: pd.DataFrame, out_dir) -> list[Path]:
+    """Average accuracy and forgetting against λ, one line per measure, one figure per (task, sequence)."""
+    written = []
+    for (task, sequence), group in sweep.groupby(["task", "sequence"], sort=True):
+        figure, axes = new_figure(1, 2, width=4.5, height=3.6, margin=(0.0, 0.0))
+        axes = axes[0]
+        measures = sorted(group["measure"].unique())
+        for measure, colour in zip(measures, _colours(measures)):
+            line = group[group["measure"] == measure].sort_values("lambda")
+            for ax, name in zip(axes, ("average_accuracy", "forgetting")):
+                x = line["lambda"].to_numpy(float)
+                y = line[f"{name}_mean"].to_numpy(float)
+                if measure == NO_PENALTY:
+                    ax.axhline(y[0], color="black", linestyle="--", label=measure)
+                else:
+                    ax.plot(x, y, marker="o", color=colour, label=measure)
+        for ax, name in zip(axes, ("average accuracy after the last task", "forgetting")):
+            ax.set_xscale("symlog", linthresh=max(float(group.loc[group["lambda"] > 0, "lambda"].min()), 1e-6)
+                          if (group["lambda"] > 0).any() else 1.0)
+            ax.set_xlabel("λ")
+            ax.set_ylabel(name)
+        axes[1].legend(fontsize=8)
+        figure.suptitle(f"{task}, {sequence}: λ sweep (means over trials)")
+        written.append(save_figure(figure, paths.lambda_sweep_figure(out_dir, task, sequence)))
+    return written
+
+
+def _colours(measures) -> list:
+    """``none`` black, the i-th other measure (counting ``none``) the i-th colour of ``tab10``."""
+    palette = colormaps["tab10"]
+    return ["black" if m == NO_PENALTY else palette(i % 10) for i, m in enumerate(measures)]

@@ -1,0 +1,161 @@
+"""Metrics of sequential learning: per run from its accuracy matrix, then across trials at each measure's best λ.
+
+Reads the rows of ``SequentialLearning``'s results CSV (``Schema.SEQUENTIAL_COLUMNS``: one row per evaluation of
+task j after training task i of one run (trial, measure, λ)), as ``loading.load_sequential`` returns them.
+
+Metrics of one run, from its accuracy matrix R (R[i, j]: accuracy on task j after training task i; T tasks,
+counted from 0):
+
+- ``average_accuracy``: (1/T) Σ_j R[T-1, j], the mean accuracy after the last task.
+- ``forgetting``: (1/(T-1)) Σ_{j<T-1} (max_{j<=l<T-1} R[l, j] - R[T-1, j]), the largest earlier accuracy on a task
+  minus its final accuracy, averaged over all but the last task (Chaudhry et al. 2018, "Riemannian Walk for
+  Incremental Learning"). Lower is better; negative when a task ends better than it ever was before.
+- ``backward_transfer``: (1/(T-1)) Σ_{j<T-1} (R[T-1, j] - R[j, j]) (Lopez-Paz & Ranzato 2017, "Gradient Episodic
+  Memory for Continual Learning"). Higher is better; with two tasks it is minus the forgetting.
+
+Best λ: for each (task, sequence, measure), the λ with the highest mean ``average_accuracy`` across trials (the
+smaller λ on a tie). The summary reports every metric at that λ, with t-intervals across trials
+(``statistics.confidence_interval``), the rank by mean forgetting, and a paired t-test of the forgetting against
+``none`` (plain fine-tuning) over the trials both have. λ is chosen on the same evaluations it is reported on, which
+favours every measure alike (each gets its best λ), the usual practice of EWC papers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from Analysis.columns import SEQUENTIAL_RUN_KEYS as RUN_KEYS
+from Analysis.statistics import paired_test, summarize_values
+from Analysis.summary import interval_column
+from Schema import NO_PENALTY
+
+EWC_METRICS = ("average_accuracy", "forgetting", "backward_transfer")
+HIGHER_IS_BETTER = {"average_accuracy": True, "forgetting": False, "backward_transfer": True}
+MEASURE_KEYS = ("task", "sequence", "measure")
+
+
+# -- one run --------------------------------------------------------------------------------------------------
+def accuracy_matrix(rows: pd.DataFrame, value: str = "accuracy") -> np.ndarray:
+    """The T x T matrix of ``value`` of one run: [trained_task, evaluated_task], NaN where not evaluated."""
+    size = int(max(rows["trained_task"].max(), rows["evaluated_task"].max())) + 1
+    matrix = np.full((size, size), np.nan)
+    matrix[rows["trained_task"].to_numpy(int), rows["evaluated_task"].to_numpy(int)] = rows[value].to_numpy(float)
+    return matrix
+
+
+def matrix_metrics(matrix) -> dict[str, float]:
+    """``average_accuracy``, ``forgetting`` and ``backward_transfer`` of an accuracy matrix (module docstring)."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 1:
+        raise ValueError(f"An accuracy matrix is square, T x T; got shape {matrix.shape}.")
+    count = matrix.shape[0]
+    final = matrix[count - 1]
+    metrics = {"average_accuracy": float(np.mean(final))}
+    if count < 2:
+        return {**metrics, "forgetting": np.nan, "backward_transfer": np.nan}
+    earlier = range(count - 1)
+    metrics["forgetting"] = float(np.mean([np.max(matrix[j:count - 1, j]) - final[j] for j in earlier]))
+    metrics["backward_transfer"] = float(np.mean([final[j] - matrix[j, j] for j in earlier]))
+    return metrics
+
+
+def run_metrics(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: ``trial``, ``seed``, ``RUN_KEYS``, ``num_tasks``, ``complete`` and ``EWC_METRICS``.
+
+    A run whose matrix misses an entry (cut short) is marked ``complete = False`` and its metrics are NaN."""
+    rows = []
+    for keys, run in results.groupby(["trial", *RUN_KEYS], sort=True):
+        matrix = accuracy_matrix(run)
+        complete = bool(np.all(np.isfinite(matrix[np.tril_indices(len(matrix))])))
+        metrics = matrix_metrics(matrix) if complete else dict.fromkeys(EWC_METRICS, np.nan)
+        rows.append({"trial": keys[0], "seed": int(run["seed"].iloc[0]), **dict(zip(RUN_KEYS, keys[1:])),
+                     "num_tasks": len(matrix), "complete": complete, **metrics})
+    return pd.DataFrame(rows)
+
+
+# -- across trials --------------------------------------------------------------------------------------------
+def lambda_sweep(metrics: pd.DataFrame, confidence: float = 0.95, ci_method: str = "t") -> pd.DataFrame:
+    """Mean and confidence interval of every metric per (task, sequence, measure, λ) across trials."""
+    rows = []
+    for keys, group in metrics.groupby(list(RUN_KEYS), sort=True):
+        row = {**dict(zip(RUN_KEYS, keys)), "num_trials": int(group["trial"].nunique())}
+        for name in EWC_METRICS:
+            described = summarize_values(group[name].to_numpy(float), confidence, ci_method)
+            row.update({f"{name}_{key}": described[key] for key in ("mean", "ci_low", "ci_high")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def best_lambdas(metrics: pd.DataFrame, criterion: str = "average_accuracy") -> pd.DataFrame:
+    """The best λ of each (task, sequence, measure): the highest mean ``criterion`` (smaller λ on a tie)."""
+    if criterion not in EWC_METRICS:
+        raise ValueError(f"Unknown criterion {criterion!r}; valid: {list(EWC_METRICS)}.")
+    means = metrics.groupby(list(RUN_KEYS), sort=True)[criterion].mean().reset_index()
+    sign = 1.0 if HIGHER_IS_BETTER[criterion] else -1.0
+    means["_score"] = sign * means[criterion]
+    means = means.sort_values([*MEASURE_KEYS, "_score", "lambda"], ascending=[True, True, True, False, True],
+                              kind="stable")
+    best = means.groupby(list(MEASURE_KEYS), sort=True).head(1)
+    return best[[*MEASURE_KEYS, "lambda"]].reset_index(drop=True)
+
+
+def at_best_lambda(metrics: pd.DataFrame, criterion: str = "average_accuracy") -> pd.DataFrame:
+    """The per-trial metrics of each measure's runs at its best λ."""
+    return metrics.merge(best_lambdas(metrics, criterion), on=list(RUN_KEYS), how="inner")
+
+
+def sequential_summary(metrics: pd.DataFrame, confidence: float = 0.95, ci_method: str = "t",
+                       criterion: str = "average_accuracy") -> pd.DataFrame:
+    """One row per (task, sequence, measure) at its best λ: ``lambda``, ``num_lambdas``, ``num_trials``, the
+    mean, standard deviation and confidence interval of each metric, ``rank`` (1 = least forgetting) and
+    ``forgetting_p_vs_none`` (paired t-test against plain fine-tuning over the shared trials)."""
+    best = at_best_lambda(metrics, criterion)
+    swept = metrics.groupby(list(MEASURE_KEYS))["lambda"].nunique()
+    rows = []
+    for (task, sequence, measure), group in best.groupby(list(MEASURE_KEYS), sort=True):
+        row = {"task": task, "sequence": sequence, "measure": measure, "lambda": float(group["lambda"].iloc[0]),
+               "num_lambdas": int(swept[(task, sequence, measure)]), "num_trials": int(group["trial"].nunique())}
+        for name in EWC_METRICS:
+            described = summarize_values(group[name].to_numpy(float), confidence, ci_method)
+            row.update({f"{name}_{key}": value for key, value in described.items()})
+        reference = best[(best["task"] == task) & (best["sequence"] == sequence) & (best["measure"] == NO_PENALTY)]
+        row["forgetting_p_vs_none"] = np.nan
+        if measure != NO_PENALTY and not reference.empty:
+            paired = group.merge(reference[["trial", "forgetting"]], on="trial", suffixes=("", "_none"))
+            if len(paired) >= 2:
+                row["forgetting_p_vs_none"] = paired_test(paired["forgetting"], paired["forgetting_none"]).p_value
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    if summary.empty:
+        return summary
+    summary["rank"] = summary.groupby(["task", "sequence"])["forgetting_mean"].rank(method="min").astype("Int64")
+    return summary.sort_values(["task", "sequence", "rank", "measure"], kind="stable").reset_index(drop=True)
+
+
+def format_sequential_summary(summary: pd.DataFrame, digits: int = 3, confidence: float = 0.95) -> str:
+    """The summary as aligned text, metrics as ``mean [low, high]`` (the ``confidence`` interval)."""
+    level = f"{100 * confidence:g}% CI"
+    shown = pd.DataFrame({
+        "task": summary["task"], "sequence": summary["sequence"], "measure": summary["measure"],
+        "best lambda": summary["lambda"].map(lambda v: f"{v:g}"),
+        "trials": summary["num_trials"],
+        f"forgetting [{level}]": interval_column(summary, "forgetting", digits),
+        f"average accuracy [{level}]": interval_column(summary, "average_accuracy", digits),
+        f"BWT [{level}]": interval_column(summary, "backward_transfer", digits),
+        "p vs none": summary["forgetting_p_vs_none"].map(lambda v: "-" if pd.isna(v) else f"{v:.3g}"),
+        "rank": summary["rank"].map(lambda v: "-" if pd.isna(v) else str(int(v))),
+    })
+    return shown.to_string(index=False)
+
+
+def mean_accuracy_matrices(results: pd.DataFrame, metrics: pd.DataFrame | None = None,
+                           criterion: str = "average_accuracy") -> dict[tuple, np.ndarray]:
+    """The accuracy matrix of each (task, sequence, measure) at its best λ, averaged over trials."""
+    metrics = run_metrics(results) if metrics is None else metrics
+    chosen = results.merge(best_lambdas(metrics, criterion), on=list(RUN_KEYS), how="inner")
+    matrices = {}
+    for keys, group in chosen.groupby(list(RUN_KEYS), sort=True):
+        means = group.groupby(["trained_task", "evaluated_task"], as_index=False)["accuracy"].mean()
+        matrices[keys] = accuracy_matrix(means)
+    return matrices
