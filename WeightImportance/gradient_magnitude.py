@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from WeightImportance._internal.likelihood import loss_objective
+from WeightImportance._internal.likelihood import loss_likelihood, loss_objective, target_check
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 from WeightImportance.per_example import mean_over_examples
 
@@ -32,5 +32,6 @@ class GradientMagnitude(ImportanceMeasure):
     def compute(self, model, data=None):
         check_model(model)
         magnitude = mean_over_examples(model, data, loss_objective(model), lambda g, w: tf.abs(g),
-                                       self.num_samples, self.batch_size, key=("loss", "abs", id(model.loss)))
+                                       self.num_samples, self.batch_size, key=("loss", "abs", id(model.loss)),
+                                       check_targets=target_check(model, loss_likelihood(model)))
         return as_importances(magnitude, model, self.name)

@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from WeightImportance._internal.data import iterate_batches
-from WeightImportance._internal.likelihood import loss_objective
+from WeightImportance._internal.likelihood import loss_likelihood, loss_objective, target_check
 
 HESSIAN_METHODS = ("auto", "exact", "hutchinson")
 MAX_EXACT_PARAMETERS = 2000
@@ -38,7 +38,8 @@ def _weighted_sum_over_batches(model, data, batch_function, num_samples, batch_s
     """(1/N) sum_b n_b * batch_function(x_b, y_b), accumulated in float64."""
     totals = [np.zeros(tuple(w.shape), dtype=np.float64) for w in model.trainable_weights]
     count = 0
-    for x, y in iterate_batches(data, batch_size=batch_size, num_samples=num_samples):
+    check = target_check(model, loss_likelihood(model))
+    for x, y in iterate_batches(data, batch_size=batch_size, num_samples=num_samples, check_targets=check):
         n = int(x.shape[0])
         for total, value in zip(totals, batch_function(x, y)):
             total += n * np.asarray(value, dtype=np.float64)

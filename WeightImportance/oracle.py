@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from WeightImportance._internal.data import iterate_batches
-from WeightImportance._internal.likelihood import compiled_loss
+from WeightImportance._internal.likelihood import compiled_loss, loss_likelihood, target_check
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 
 LEVELS = ("unit", "weight", "layer")
@@ -127,7 +127,8 @@ class Oracle(ImportanceMeasure):
                 f"this model, above max_groups={self.max_groups}. Use level='unit' or 'layer', a smaller model, "
                 "or raise max_groups."
             )
-        batches = list(iterate_batches(data, batch_size=self.batch_size, num_samples=self.num_samples))
+        batches = list(iterate_batches(data, batch_size=self.batch_size, num_samples=self.num_samples,
+                                       check_targets=target_check(model, loss_likelihood(model))))
         count = sum(int(x.shape[0]) for x, _ in batches)
 
         @tf.function(reduce_retracing=True)

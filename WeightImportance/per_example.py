@@ -74,17 +74,20 @@ def mean_over_examples(
     batch_size: int = 64,
     transform_batch: Callable | None = None,
     key=None,
+    check_targets: Callable | None = None,
 ) -> list[np.ndarray]:
     """(1/N) sum_n reduce(g_n, w) over the examples of ``data``, with g_n the per-example gradients.
 
     ``transform_batch(x, y) -> (x, y)`` may rewrite each batch first (e.g. replace labels by sampled ones).
     ``key`` names the (objective, reduce) pair so that the compiled function is reused when the same measure is
-    computed again on the same model; leave it None for a one-off objective.
+    computed again on the same model; leave it None for a one-off objective. ``check_targets(x, y)`` checks each
+    batch's targets first (see ``_internal.likelihood.target_check``).
     """
     sums = _summed_gradients(model, objective, reduce, key)
     totals = [np.zeros(tuple(w.shape), dtype=np.float64) for w in model.trainable_weights]
     count = 0
-    for x, y in iterate_batches(data, batch_size=batch_size, num_samples=num_samples):
+    for x, y in iterate_batches(data, batch_size=batch_size, num_samples=num_samples,
+                                check_targets=check_targets):
         if transform_batch is not None:
             x, y = transform_batch(x, y)
         for total, batch_sum in zip(totals, sums(x, y)):

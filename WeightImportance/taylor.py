@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from WeightImportance._internal.likelihood import loss_objective
+from WeightImportance._internal.likelihood import loss_likelihood, loss_objective, target_check
 from WeightImportance.base import ImportanceMeasure, as_importances, check_model
 from WeightImportance.per_example import mean_over_examples
 
@@ -33,5 +33,6 @@ class Taylor(ImportanceMeasure):
     def compute(self, model, data=None):
         check_model(model)
         taylor = mean_over_examples(model, data, loss_objective(model), lambda g, w: tf.square(g * w),
-                                    self.num_samples, self.batch_size, key=("loss", "taylor", id(model.loss)))
+                                    self.num_samples, self.batch_size, key=("loss", "taylor", id(model.loss)),
+                                    check_targets=target_check(model, loss_likelihood(model)))
         return as_importances(taylor, model, self.name)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import tensorflow as tf
 
 
-def iterate_batches(data, batch_size: int = 128, num_samples: int | None = None) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
+def iterate_batches(data, batch_size: int = 128, num_samples: int | None = None,
+                    check_targets: Callable | None = None) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
     """Yield ``(x, y)`` tensor batches holding the first ``num_samples`` examples of ``data`` (all if None).
 
     ``data`` is an ``(x, y)`` pair of arrays, or a ``tf.data.Dataset`` yielding ``(x, y)`` batches (its own
     batching is kept; the last batch is cut so that exactly ``num_samples`` examples are used).
+    ``check_targets(x, y)``, if given, is called on every batch before it is yielded (it raises on bad targets).
     """
+    if check_targets is not None:
+        for x, y in iterate_batches(data, batch_size, num_samples):
+            check_targets(x, y)
+            yield x, y
+        return
     if num_samples is not None and (not isinstance(num_samples, (int, np.integer)) or num_samples < 1):
         raise ValueError(f"num_samples must be a positive integer or None, got {num_samples!r}.")
     if data is None:
