@@ -1,12 +1,15 @@
 """Summarise, plot and report thresholding results, and sequential-learning (EWC) results.
 
     python "Data Analysis.py" results/foo.csv [more.csv ...] --out figures [--report report] [--tolerance 0.05]
-                              [--epoch 5 10] [--measure fisher magnitude] [--test t|wilcoxon|permutation] ...
+                              [--epoch 5 10] [--measure fisher magnitude] [--test t|wilcoxon|permutation]
+                              [--format png,pdf,svg] [--dpi 300] [--titles] ...
     python "Data Analysis.py" results/foo.csv --sequential results/sequential_digits.csv --out figures
 
-Prints the summary table (per measure, aggregation, scope, order, epoch and task: mean AUC, normalized AUC with
-its confidence interval, max fraction within tolerance, rank), saves the figures and tables (summary.csv, ...) in
---out, and with --report writes report.md there.
+Prints the summary table (per measure, aggregation, scope, order, parameters, epoch and task: mean AUC, normalized
+AUC with its confidence interval, max fraction within tolerance for order least, rank), saves the figures (each in
+every --format) and tables (summary.csv, ...) in --out, and with --report writes report.md there with PNG figures.
+Warns when a curve lacks thresholds that the other curves of its file have (linear grids) and names any column
+that holds NaN.
 
 Sequential-learning CSVs (given with --sequential, or recognised among the results by their columns) get the
 accuracy-matrix heat maps, forgetting per measure at its best lambda with confidence intervals, the lambda sweep
@@ -27,9 +30,12 @@ import Analysis
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import BANDS
 from Analysis.metrics import DEFAULT_TOLERANCE, TOLERANCE_REFERENCES
+from Analysis.report import MIN_TRIALS, trials_note
 from Analysis.statistics import CI_METHODS, PAIRED_TESTS
+from Analysis.style import DPI, FORMATS, check_formats
 
-FILTERS = ("task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "replacement")
+FILTERS = ("task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "parameters",
+           "replacement")
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -53,12 +59,23 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--ci", choices=CI_METHODS, default="t", help="confidence interval method")
     parser.add_argument("--band", choices=BANDS, default="se",
                         help="band around curves: standard error or confidence interval")
+    parser.add_argument("--format", dest="formats", type=_formats, default=("png",),
+                        help=f"figure formats, comma-separated, from {','.join(FORMATS)} (default png)")
+    parser.add_argument("--dpi", type=float, default=DPI, help="resolution of PNG figures (default %(default)g)")
+    parser.add_argument("--titles", action="store_true", help="give each figure a title naming what it shows")
     for column in FILTERS:
         kind = int if column == "epoch" else str
         parser.add_argument(f"--{column.replace('_', '-')}", dest=column, nargs="+", type=kind, default=None,
                             help=f"keep only these values of {column}" + (" (random is always kept)"
                                                                           if column == "measure" else ""))
     return parser.parse_args(argv)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    try:
+        return check_formats(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def main(argv=None) -> int:
@@ -75,7 +92,8 @@ def main(argv=None) -> int:
                             band=arguments.band, tolerance=arguments.tolerance,
                             tolerance_reference=arguments.tolerance_reference, metric=arguments.metric,
                             test=arguments.test, alpha=arguments.alpha, confidence=arguments.confidence,
-                            ci_method=arguments.ci, **criteria)
+                            ci_method=arguments.ci, formats=arguments.formats, dpi=arguments.dpi,
+                            titles=arguments.titles, **criteria)
         if thresholding is None:
             return 2
         _print_thresholding(thresholding, arguments)
@@ -85,7 +103,7 @@ def main(argv=None) -> int:
                   if (values := getattr(arguments, name)) and len(values) == 1}
         analysis = _run(Analysis.run_sequential_analysis, sequential, arguments.out, thresholding=thresholding,
                         confidence=arguments.confidence, ci_method=arguments.ci, bridge_ci_method=arguments.bridge_ci,
-                        **single)
+                        formats=arguments.formats, dpi=arguments.dpi, **single)
         if analysis is None:
             return 2
         _print_sequential(analysis, arguments)
@@ -108,11 +126,15 @@ def _run(entry_point, *args, **kwargs):
 def _print_thresholding(analysis, arguments) -> None:
     print(Analysis.format_summary(analysis.summary, confidence=arguments.confidence))
     print()
-    significant = Analysis.significance_statements(analysis.comparisons, only_significant=True, with_group=True)
-    print("Significant differences:" if significant else "No significant differences.")
-    for statement in significant:
-        print(f"  {statement}")
-    note = small_sample_note(analysis.comparisons, arguments.alpha)
+    num_trials = int(analysis.summary["num_trials"].max())
+    if num_trials > 1:
+        significant = Analysis.significance_statements(analysis.comparisons, only_significant=True,
+                                                       with_group=True)
+        print("Significant differences:" if significant else "No significant differences.")
+        for statement in significant:
+            print(f"  {statement}")
+    note = (trials_note(num_trials) if num_trials < MIN_TRIALS
+            else small_sample_note(analysis.comparisons, arguments.alpha))
     if note:
         print(f"Note: {note}")
     print(f"\nFigures and tables written to {arguments.out}")

@@ -10,14 +10,18 @@ Typical use::
     results = Analysis.load_results(["results/a.csv", "results/b.csv"], epoch=[5])
     analysis = Analysis.analyze(results, tolerance=0.05, test="t")
     print(Analysis.format_summary(analysis.summary))
-    Analysis.save_analysis(analysis, "figures")
+    Analysis.save_analysis(analysis, "figures", formats=("png", "pdf"), dpi=300)
     Analysis.write_report(results, "report", analysis=analysis)
+    figure = Analysis.plot_curves(results, epoch="last")       # a matplotlib Figure; or draw into ax=...
 
 Modules: ``columns`` (the keys that group rows; the columns themselves come from ``Schema``), ``loading`` (both
 kinds of results CSV, one policy for keying trials across files), ``curves``, ``metrics`` (per-trial AUC,
 normalized AUC, max fraction within tolerance), ``summary`` (means, confidence intervals, ranks), ``comparisons``
-(paired tests, Holm), ``stability`` (Kendall's W), ``statistics`` (the generic statistics), ``figures`` (and the
-figure helpers every figure uses), ``report``, ``thresholding`` (the pipeline), ``paths`` (every output name).
+(paired tests, Holm), ``stability`` (Kendall's W), ``statistics`` (the generic statistics), ``checks`` (warnings
+about incomplete curves and NaN values as files are read), ``style`` (colours, labels and the helpers every
+figure uses), ``figures`` (curves) and ``statistics_figures`` (significance, stability): figure-returning
+functions that also draw into a given ``ax``, ``report``, ``thresholding`` (the pipeline), ``paths`` (every
+output name).
 Sequential learning sits beside it with the same parts: ``sequential_metrics`` (accuracy matrices, forgetting,
 backward transfer, the λ sweep and the summary at the best λ), ``bridge`` (``thresholding_vs_ewc``, the rank
 correlation between the measures' thresholding and EWC rankings), ``sequential_figures``, ``sequential_report``
@@ -28,6 +32,7 @@ from Analysis.bridge import BRIDGE_CI_METHODS, ThresholdingVsEWC, thresholding_v
 from Analysis.columns import CURVE_KEYS, GROUP_KEYS, METRICS, RESULT_COLUMNS, lower_is_better
 from Analysis.comparisons import compare_measures, significance_matrix, significance_statements, small_sample_note
 from Analysis.curves import compute_curves
+from Analysis.figures import plot_curves
 from Analysis.loading import is_sequential_csv, load_config, load_results, load_sequential, select_results
 from Analysis.metrics import (
     DEFAULT_TOLERANCE,
@@ -57,6 +62,8 @@ from Analysis.statistics import (
     paired_test,
     standard_error,
 )
+from Analysis.statistics_figures import plot_significance, plot_stability
+from Analysis.style import measure_colour, measure_label, measure_style, save_figure
 from Analysis.summary import format_summary, rank_measures, summarize_metrics, summary_table
 from Analysis.thresholding import ThresholdingAnalysis, analyze, make_figures, save_analysis, save_tables
 from Schema import BASELINE_MEASURE, SEQUENTIAL_COLUMNS
@@ -66,12 +73,14 @@ __all__ = [
     "PairedTestResult", "ThresholdingAnalysis", "analyze", "compare_measures", "compute_curves",
     "confidence_interval", "curve_auc", "format_summary", "holm_correction", "kendalls_w", "load_config",
     "load_results", "lower_is_better", "make_figures", "markdown_table", "max_fraction_within_tolerance",
-    "mean_spearman", "normalized_auc", "paired_test", "rank_measures", "ranking_stability", "run_analysis",
-    "save_analysis", "save_tables", "select_results", "significance_matrix", "significance_statements",
-    "standard_error", "summarize_metrics", "summary_table", "trial_metrics", "write_report",
+    "mean_spearman", "measure_colour", "measure_label", "measure_style", "normalized_auc", "paired_test",
+    "plot_curves", "plot_significance", "plot_stability", "rank_measures", "ranking_stability", "run_analysis",
+    "save_analysis", "save_figure", "save_tables", "select_results", "significance_matrix",
+    "significance_statements", "standard_error", "summarize_metrics", "summary_table", "trial_metrics",
+    "write_report",
     # sequential learning
     "BRIDGE_CI_METHODS", "EWC_METRICS", "SEQUENTIAL_COLUMNS", "SequentialAnalysis", "ThresholdingVsEWC",
-    "analyze_sequential", "best_lambdas", "format_sequential_summary", "is_sequential_csv", "load_sequential", "matrix_metrics",
-    "run_metrics", "run_sequential_analysis", "save_sequential_analysis", "sequential_summary",
+    "analyze_sequential", "best_lambdas", "format_sequential_summary", "is_sequential_csv", "load_sequential",
+    "matrix_metrics", "run_metrics", "run_sequential_analysis", "save_sequential_analysis", "sequential_summary",
     "thresholding_vs_ewc",
 ]

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from Analysis.columns import lower_is_better
+from Analysis.columns import lower_is_better, with_optional_columns
 from Analysis.metrics import DEFAULT_TOLERANCE, trial_metrics
 from Analysis.sequential_metrics import EWC_METRICS, HIGHER_IS_BETTER, at_best_lambda, run_metrics
-from Schema import NO_AGGREGATION
+from Schema import ALL_PARAMETERS, NO_AGGREGATION
 
 BRIDGE_CI_METHODS = ("bootstrap", "fisher_z")
 
@@ -55,14 +55,15 @@ class ThresholdingVsEWC:
                 f"[{100 * confidence:g}% CI {self.ci_low:.3f}, {self.ci_high:.3f}; {o.get('ci_method')}] over "
                 f"{self.num_measures} measures (p = {self.p_value:.3g}); thresholding {o.get('metric')} at epoch "
                 f"{o.get('epoch')}, {o.get('aggregation_level')}/{o.get('aggregation_method')}, scope "
-                f"{o.get('scope')}, order {o.get('order')}, replacement {o.get('replacement')}; EWC "
+                f"{o.get('scope')}, order {o.get('order')}, parameters {o.get('parameters')}, replacement "
+                f"{o.get('replacement')}; EWC "
                 f"{o.get('ewc_metric')} at each measure's best lambda. +1: the same ordering.")
 
 
 def thresholding_vs_ewc(thresholding_df: pd.DataFrame, sequential_df: pd.DataFrame, *, task: str | None = None,
                         sequence: str | None = None, epoch: int | None = None, aggregation_level: str = "weight",
                         aggregation_method: str | None = None, scope: str | None = None, order: str = "least",
-                        replacement: str | None = None, metric: str = "normalized_auc",
+                        parameters: str | None = None, replacement: str | None = None, metric: str = "normalized_auc",
                         ewc_metric: str = "forgetting", criterion: str = "average_accuracy",
                         confidence: float = 0.95, ci_method: str = "bootstrap", num_resamples: int = 2000,
                         seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> ThresholdingVsEWC:
@@ -71,15 +72,16 @@ def thresholding_vs_ewc(thresholding_df: pd.DataFrame, sequential_df: pd.DataFra
     ``thresholding_df``: thresholding results (``Analysis.load_results``) or their per-trial metrics
     (``Analysis.trial_metrics``). ``sequential_df``: sequential results (``load_sequential``) or ``run_metrics``.
     ``task``/``sequence`` choose one when several are present (default: the only one; the task must be in both).
-    Unset thresholding settings (``epoch``: the last; ``scope``, ``replacement``, ``aggregation_method``) take the
-    only value present, or ``layer``, ``noise`` and ``none``/``mean`` when there are several.
+    Unset thresholding settings (``epoch``: the last; ``scope``, ``parameters``, ``replacement``,
+    ``aggregation_method``) take the only value present, or ``layer``, ``all``, ``noise`` and ``none``/``mean``
+    when there are several.
     """
     if ci_method not in BRIDGE_CI_METHODS:
         raise ValueError(f"Unknown ci_method {ci_method!r}; valid: {list(BRIDGE_CI_METHODS)}.")
     if ewc_metric not in EWC_METRICS:
         raise ValueError(f"Unknown ewc_metric {ewc_metric!r}; valid: {list(EWC_METRICS)}.")
-    thresholding = (thresholding_df if metric in thresholding_df.columns
-                    else trial_metrics(thresholding_df, tolerance=tolerance))
+    thresholding = with_optional_columns(thresholding_df if metric in thresholding_df.columns
+                                         else trial_metrics(thresholding_df, tolerance=tolerance))
     ewc = sequential_df if ewc_metric in sequential_df.columns else run_metrics(sequential_df)
 
     task = _only("task", task, sorted(set(ewc["task"]) & set(thresholding["task"])), "in both experiments")
@@ -90,8 +92,10 @@ def thresholding_vs_ewc(thresholding_df: pd.DataFrame, sequential_df: pd.DataFra
     epoch = int(thresholding["epoch"].max()) if epoch is None else int(epoch)
     default_method = NO_AGGREGATION if aggregation_level == "weight" else "mean"
     settings = {"epoch": epoch, "aggregation_level": aggregation_level,
-                "aggregation_method": aggregation_method, "scope": scope, "order": order, "replacement": replacement}
-    defaults = {"aggregation_method": default_method, "scope": "layer", "replacement": "noise"}
+                "aggregation_method": aggregation_method, "scope": scope, "order": order, "parameters": parameters,
+                "replacement": replacement}
+    defaults = {"aggregation_method": default_method, "scope": "layer", "parameters": ALL_PARAMETERS,
+                "replacement": "noise"}
     for column, wanted in settings.items():
         available = sorted(pd.unique(thresholding[column]).tolist(), key=str)
         if wanted is None:

@@ -1,8 +1,8 @@
 """Pairwise comparisons of measures across trials, with Holm's correction within each group.
 
-Within a group (``GROUP_KEYS``: task, epoch, aggregation, scope, order, replacement) every pair of measures is
-compared on a per-trial metric (normalized AUC by default) with a paired test across the trials that hold both
-(paired t-test by default; see ``Analysis.statistics``). The family for Holm's correction is every pair of
+Within a group (``GROUP_KEYS``: task, epoch, aggregation, scope, order, parameters, replacement) every pair of
+measures is compared on a per-trial metric (normalized AUC by default) with a paired test across the trials that
+hold both (paired t-test by default; see ``Analysis.statistics``). The family for Holm's correction is every pair of
 distinct measures of the group. A measure compared with itself is reported with p = 1 and never counts in a family.
 """
 
@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from Analysis.columns import GROUP_KEYS, lower_is_better
+from Analysis.columns import GROUP_KEYS, lower_is_better, with_optional_columns
 from Analysis.statistics import holm_correction, paired_test
 from Analysis.summary import DEFAULT_METRIC
 from Schema import BASELINE_MEASURE
@@ -35,7 +35,7 @@ def compare_measures(metrics: pd.DataFrame, metric: str = DEFAULT_METRIC, test: 
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
     rows = []
-    for keys, group in metrics.groupby(list(GROUP_KEYS), sort=True, dropna=False):
+    for keys, group in with_optional_columns(metrics).groupby(list(GROUP_KEYS), sort=True, dropna=False):
         context = dict(zip(GROUP_KEYS, keys))
         lower = lower_is_better(metric, context["order"])
         table = group.pivot_table(index="trial", columns="measure", values=metric, aggfunc="mean", dropna=False)
@@ -103,13 +103,13 @@ def significance_matrix(comparisons: pd.DataFrame, measures=None) -> tuple[pd.Da
 def significance_statements(comparisons: pd.DataFrame, only_significant: bool = False,
                             with_group: bool = False) -> list[str]:
     """The plain-language statements of ``comparisons`` (the significant ones only if asked), each prefixed with
-    its group (``[task, epoch 3, unit/mean, least, scope layer, noise] ...``) if ``with_group``."""
+    its group (``[task, epoch 3, unit/mean, least, scope layer, all, noise] ...``) if ``with_group``."""
     rows = comparisons[comparisons["significant"]] if only_significant else comparisons
     if not with_group:
         return rows["statement"].tolist()
     return [
         f"[{row.task}, epoch {row.epoch}, {row.aggregation_level}/{row.aggregation_method}, {row.order}, "
-        f"scope {row.scope}, {row.replacement}] {row.statement}"
+        f"scope {row.scope}, {row.parameters}, {row.replacement}] {row.statement}"
         for row in rows.itertuples(index=False)
     ]
 

@@ -29,13 +29,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from Analysis.checks import check_thresholding_file
 from Analysis.columns import (
     FLOAT_COLUMNS,
     INTEGER_COLUMNS,
     LABEL_COLUMNS,
+    OPTIONAL_COLUMNS,
     RESULT_COLUMNS,
     ROW_KEYS,
     SEQUENTIAL_ROW_KEYS,
+    with_optional_columns,
 )
 from Schema import BASELINE_MEASURE, NO_AGGREGATION, SEQUENTIAL_COLUMNS, config_path
 
@@ -48,7 +51,9 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key
     ``key_columns``: those of them that identify a row. ``criteria``: optional filters passed to
     ``select_results`` (``epoch=3``, ``measure=["fisher", "magnitude"]``, ..., and ``keep_baseline``). Raises
     ``FileNotFoundError`` for a missing file and ``ValueError`` for an empty file, missing columns (named), values
-    of the wrong type, or a selection that matches no row.
+    of the wrong type, or a selection that matches no row. Columns that older results lack
+    (``columns.OPTIONAL_COLUMNS``: ``parameters``) are filled with their default. Warns when a curve lacks
+    thresholds the other curves of its file have (linear grids only) and when a column holds NaN (``checks``).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -63,6 +68,9 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key
         seen[key] = path
     required_columns = tuple(required_columns)
     frames = [_read_csv(path, required_columns) for path in paths]
+    if "threshold" in required_columns:
+        for path, frame in zip(paths, frames):
+            check_thresholding_file(frame, path, _config_or_none(path))
     for index, frame in enumerate(frames):
         frame["source"] = str(paths[index])
         frame["_source_index"] = index
@@ -133,9 +141,18 @@ def load_config(csv_path) -> dict | None:
         raise ValueError(f"The configuration file {path} is not valid JSON: {error}.") from error
 
 
+def _config_or_none(path: Path) -> dict | None:
+    """The configuration beside ``path``; None when there is none or it cannot be read (the checks then assume a
+    linear grid)."""
+    try:
+        return load_config(path)
+    except ValueError:
+        return None
+
+
 def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
     """One results CSV with its columns typed; a blank label reads as ``none`` (``Schema.NO_AGGREGATION``, what the
-    runners write where there is nothing to name)."""
+    runners write where there is nothing to name), and an absent or blank optional column as its default."""
     if not path.exists():
         raise FileNotFoundError(f"Results file {path} does not exist.")
     if not path.is_file():
@@ -146,7 +163,8 @@ def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
         raise ValueError(f"Results file {path} is empty: it has no header and no rows.") from error
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise ValueError(f"Results file {path} could not be read as a CSV: {error}") from error
-    missing = [column for column in required_columns if column not in frame.columns]
+    optional = [column for column in required_columns if column in OPTIONAL_COLUMNS]
+    missing = [column for column in required_columns if column not in frame.columns and column not in optional]
     if missing:
         raise ValueError(
             f"Results file {path} lacks the columns {missing}; a results CSV has the columns "
@@ -154,6 +172,8 @@ def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
         )
     if frame.empty:
         raise ValueError(f"Results file {path} has a header but no rows.")
+    if optional:
+        frame = with_optional_columns(frame)
     for column in INTEGER_COLUMNS:
         if column in frame.columns:
             values = _numeric(frame[column], column, path)

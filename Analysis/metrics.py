@@ -13,6 +13,11 @@ For one trial and one curve (``CURVE_KEYS``), with the points ``(f_k, L_k)`` sor
   tolerance: ``L > L0 (1 + tolerance)`` (``tolerance_reference="loss"``, default, relative to the trained loss),
   or ``L > L0 + tolerance (Lc - L0)`` (``"chance"``, relative to the gap to chance). A NaN or infinite loss counts
   as exceeding. If no point exceeds it, the largest fraction measured.
+
+Each curve is measured from its own points only, so curves whose thresholds differ between measures and trials
+(``threshold_spacing`` ``geometric`` or ``adaptive``) need no common grid: the trapezoid rule is exact for the
+piecewise-linear curve through whatever points were measured, and the tolerance fraction is the last measured
+point before the first one that exceeds the limit (its resolution is the spacing of that curve's points there).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from Analysis.columns import CURVE_KEYS
+from Analysis.columns import CURVE_KEYS, with_optional_columns
 
 DEFAULT_TOLERANCE = 0.05
 TOLERANCE_REFERENCES = ("loss", "chance")
@@ -89,17 +94,20 @@ def trial_metrics(results: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE, t
     the other curves of the same (trial, task, epoch) (nothing removed, so the same model); else NaN.
     """
     loss_limit(0.0, tolerance, 0.0, tolerance_reference)  # validates the options before any work
-    data = results.sort_values(["trial", *CURVE_KEYS, "fraction_removed", "threshold"], kind="stable")
+    data = with_optional_columns(results).sort_values(["trial", *CURVE_KEYS, "fraction_removed", "threshold"],
+                                                      kind="stable")
     unthresholded = data.loc[data["threshold"] == 0].groupby(["trial", "task", "epoch"])[value].mean()
-    rows = []
+    rows, zero_is_nan, has_nan = [], 0, 0
     for keys, curve in data.groupby(["trial", *CURVE_KEYS], sort=False, dropna=False):
         fractions = curve["fraction_removed"].to_numpy(dtype=float)
         values = curve[value].to_numpy(dtype=float)
         at_zero = curve["threshold"].to_numpy() == 0
         if at_zero.any():
             initial = float(values[at_zero].mean())
+            zero_is_nan += int(np.isnan(initial))
         else:
             initial = float(unthresholded.get((keys[0], keys[1], keys[2]), np.nan))
+        has_nan += int(np.isnan(values).any())
         chance = float(curve["chance_val_loss"].mean())
         rows.append((
             keys[0],
@@ -117,22 +125,43 @@ def trial_metrics(results: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE, t
     columns = ["trial", "seed", *CURVE_KEYS, "initial_loss", "chance_loss", "num_points", "min_fraction",
                "max_fraction", *METRIC_COLUMNS]
     metrics = pd.DataFrame(rows, columns=columns)
-    unknown = metrics["initial_loss"].isna()
-    if unknown.any():
+    _warn_undefined(metrics, value, zero_is_nan, has_nan)
+    return metrics
+
+
+def _warn_undefined(metrics: pd.DataFrame, value: str, zero_is_nan: int, has_nan: int) -> None:
+    """One warning per reason a metric is NaN, naming the column responsible."""
+    unknown = int(metrics["initial_loss"].isna().sum())
+    if unknown > zero_is_nan:
         warnings.warn(
-            f"{int(unknown.sum())} curves have no evaluation at threshold 0 in their (trial, task, epoch), so their "
-            "trained loss L0 is unknown and their normalized AUC and max fraction within tolerance are NaN.",
-            stacklevel=2,
+            f"{unknown - zero_is_nan} curves have no evaluation at threshold 0 in their (trial, task, epoch), so "
+            "their trained loss L0 is unknown and their normalized AUC and max fraction within tolerance are NaN.",
+            stacklevel=3,
         )
-    undefined = metrics["normalized_auc"].isna() & metrics["initial_loss"].notna()
+    if zero_is_nan:
+        warnings.warn(
+            f"{zero_is_nan} curves have a NaN {value!r} at threshold 0, so their trained loss L0 is unknown and "
+            "their normalized AUC and max fraction within tolerance are NaN.",
+            stacklevel=3,
+        )
+    if has_nan:
+        warnings.warn(f"{has_nan} curves have a NaN {value!r} at some threshold; their AUC is NaN.", stacklevel=3)
+    no_chance = metrics["chance_loss"].isna() & metrics["initial_loss"].notna()
+    if no_chance.any():
+        warnings.warn(
+            f"{int(no_chance.sum())} curves have a NaN 'chance_val_loss', so their normalized AUC is NaN.",
+            stacklevel=3,
+        )
+    undefined = metrics["normalized_auc"].isna() & metrics["initial_loss"].notna() & metrics["chance_loss"].notna()
+    undefined &= metrics["auc"].notna()
     if undefined.any():
         epochs = sorted(metrics.loc[undefined, "epoch"].unique().tolist())
         warnings.warn(
             f"The normalized AUC is undefined (NaN) for {int(undefined.sum())} curves (epochs {epochs}) whose "
-            "chance_val_loss is not above the loss with nothing removed; rank and compare them by metric 'auc' instead.",
-            stacklevel=2,
+            "chance_val_loss is not above the loss with nothing removed; rank and compare them by metric 'auc' "
+            "instead.",
+            stacklevel=3,
         )
-    return metrics
 
 
 def _sorted(fraction_removed, values) -> tuple[np.ndarray, np.ndarray]:

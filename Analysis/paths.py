@@ -1,10 +1,13 @@
 """Every file name the analysis writes, built in one place (what it reads: the results CSVs it is given, and the
-configuration JSON beside each, ``Schema.config_path``)."""
+configuration JSON beside each, ``Schema.config_path``). Figures are named here with ``.png``; ``save_figure``
+writes each format asked for with its own suffix."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from Schema import ALL_PARAMETERS
 
 SUMMARY_CSV = "summary.csv"
 TRIAL_METRICS_CSV = "trial_metrics.csv"
@@ -35,9 +38,10 @@ def aggregation_figure(out_dir, task, epoch, measure) -> Path:
     return Path(out_dir) / f"{safe_name('aggregations', task, f'epoch{epoch}', measure)}.png"
 
 
-def overview_figure(out_dir, task, scope, order, replacement) -> Path:
-    """Grid of loss curves over epochs (rows) and aggregations (columns)."""
-    return Path(out_dir) / f"{safe_name('overview', task, scope, order, replacement)}.png"
+def overview_figure(out_dir, task, scope, order, replacement, parameters: str = ALL_PARAMETERS) -> Path:
+    """Grid of loss curves over epochs (rows) and aggregations (columns); ``parameters`` named unless ``all``."""
+    extra = () if parameters == ALL_PARAMETERS else (parameters,)
+    return Path(out_dir) / f"{safe_name('overview', task, scope, order, *extra, replacement)}.png"
 
 
 def significance_figure(out_dir, task, epoch, aggregation_level, aggregation_method) -> Path:

@@ -12,29 +12,32 @@ from Analysis.loading import load_results, load_sequential
 from Analysis.metrics import DEFAULT_TOLERANCE
 from Analysis.report import write_report
 from Analysis.sequential import SequentialAnalysis, analyze_sequential, save_sequential_analysis
+from Analysis.style import DPI
 from Analysis.summary import DEFAULT_METRIC
 from Analysis.thresholding import ThresholdingAnalysis, analyze, save_analysis
 
 
 def run_analysis(csv_paths, out_dir, report_dir=None, band: str = "se", tolerance: float = DEFAULT_TOLERANCE,
                  tolerance_reference: str = "loss", metric: str = DEFAULT_METRIC, test: str = "t",
-                 alpha: float = DEFAULT_ALPHA, confidence: float = 0.95, ci_method: str = "t",
-                 **criteria) -> ThresholdingAnalysis:
+                 alpha: float = DEFAULT_ALPHA, confidence: float = 0.95, ci_method: str = "t", formats=("png",),
+                 dpi: float = DPI, titles: bool = False, **criteria) -> ThresholdingAnalysis:
     """Load ``csv_paths`` (filtered by ``criteria``, e.g. ``epoch=[5]``; see ``select_results``), analyse, save
-    the tables and figures in ``out_dir`` and, if ``report_dir`` is given, write the Markdown report there."""
+    the tables and figures (each in every one of ``formats`` at ``dpi``; ``titles`` on them if asked) in
+    ``out_dir`` and, if ``report_dir`` is given, write the Markdown report there (its figures as PNG)."""
     results = load_results(csv_paths, **criteria)
     analysis = analyze(results, tolerance=tolerance, tolerance_reference=tolerance_reference, metric=metric,
                        test=test, alpha=alpha, confidence=confidence, ci_method=ci_method)
-    written = save_analysis(analysis, out_dir, band=band)
+    written = save_analysis(analysis, out_dir, band=band, formats=formats, dpi=dpi, titles=titles)
     if report_dir is not None:
         write_report(results, report_dir, analysis=analysis, figures=written, band=band)
     return analysis
 
 
 def run_sequential_analysis(csv_paths, out_dir, thresholding=None, confidence: float = 0.95, ci_method: str = "t",
-                            bridge_ci_method: str = "bootstrap", **bridge_options) -> SequentialAnalysis:
+                            bridge_ci_method: str = "bootstrap", formats=("png",), dpi: float = DPI,
+                            **bridge_options) -> SequentialAnalysis:
     """Load the sequential results ``csv_paths``, analyse them and save tables, figures and
-    ``sequential_report.md`` in ``out_dir``.
+    ``sequential_report.md`` in ``out_dir`` (figures in each of ``formats`` and as PNG, at ``dpi``).
 
     ``thresholding``: thresholding results of the same task, as CSV path(s), a ``ThresholdingAnalysis``, or a
     DataFrame of results or per-trial metrics; then ``thresholding_vs_ewc`` (interval ``bridge_ci_method``, other
@@ -52,5 +55,5 @@ def run_sequential_analysis(csv_paths, out_dir, thresholding=None, confidence: f
                                                   ci_method=bridge_ci_method, **bridge_options)
         except ValueError as error:
             warnings.warn(f"thresholding vs EWC not computed: {error}", stacklevel=2)
-    save_sequential_analysis(analysis, out_dir)
+    save_sequential_analysis(analysis, out_dir, formats=formats, dpi=dpi)
     return analysis

@@ -19,6 +19,7 @@ from Analysis.bridge import ThresholdingVsEWC, thresholding_vs_ewc
 from Analysis.sequential_figures import plot_accuracy_matrices, plot_forgetting, plot_lambda_sweep
 from Analysis.sequential_metrics import lambda_sweep, mean_accuracy_matrices, run_metrics, sequential_summary
 from Analysis.sequential_report import write_sequential_report
+from Analysis.style import DPI, check_formats
 
 
 @dataclass
@@ -60,8 +61,10 @@ def analyze_sequential(results: pd.DataFrame, thresholding: pd.DataFrame | None 
     )
 
 
-def save_sequential_analysis(analysis: SequentialAnalysis, out_dir) -> dict[str, list[Path]]:
-    """Tables (CSV), figures (PNG) and ``sequential_report.md`` in ``out_dir``."""
+def save_sequential_analysis(analysis: SequentialAnalysis, out_dir, formats=("png",),
+                             dpi: float = DPI) -> dict[str, list[Path]]:
+    """Tables (CSV), figures and ``sequential_report.md`` in ``out_dir``; the figures in each of ``formats`` and
+    always as PNG, which the report shows."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {paths.SEQUENTIAL_SUMMARY_CSV: analysis.summary, paths.SEQUENTIAL_RUN_METRICS_CSV: analysis.metrics,
@@ -75,9 +78,10 @@ def save_sequential_analysis(analysis: SequentialAnalysis, out_dir) -> dict[str,
         table.to_csv(out_dir / name, index=False)
         written["tables"].append(out_dir / name)
     confidence = analysis.options.get("confidence", 0.95)
-    written["accuracy_matrices"] = plot_accuracy_matrices(analysis.matrices, out_dir)
-    written["forgetting"] = plot_forgetting(analysis.summary, out_dir, confidence)
-    written["lambda_sweep"] = plot_lambda_sweep(analysis.sweep, out_dir)
+    formats = ("png", *check_formats(formats))
+    written["accuracy_matrices"] = plot_accuracy_matrices(analysis.matrices, out_dir, formats, dpi)
+    written["forgetting"] = plot_forgetting(analysis.summary, out_dir, confidence, formats, dpi)
+    written["lambda_sweep"] = plot_lambda_sweep(analysis.sweep, out_dir, formats, dpi)
     written["report"] = [write_sequential_report(out_dir, analysis.summary, analysis.sweep, analysis.bridge,
                                                  written, confidence)]
     return written

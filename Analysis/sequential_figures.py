@@ -1,7 +1,7 @@
-"""Figures of the sequential-learning analysis, saved as PNG files with the helpers of ``figures``.
+"""Figures of the sequential-learning analysis, saved with the helpers of ``style`` in each format asked for.
 
-The measure ``none`` (plain fine-tuning) is black in every figure; the other measures take the colours of
-matplotlib's ``tab10`` in the order of the figure.
+Each measure has the colour it has in every figure of the analysis (``style.measure_colour``); ``none`` (plain
+fine-tuning) is a grey dashed line.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 
 from Analysis import paths
-from Analysis.figures import new_figure, save_figure
+from Analysis.style import DPI, measure_colour, new_figure, save_figure
 from Schema import NO_PENALTY
 
 
-def plot_accuracy_matrices(matrices: dict[tuple, np.ndarray], out_dir) -> list[Path]:
+def plot_accuracy_matrices(matrices: dict[tuple, np.ndarray], out_dir, formats=("png",),
+                           dpi: float = DPI) -> list[Path]:
     """One heat map per (task, sequence): a panel per measure with its mean accuracy matrix at its best λ."""
     written = []
     groups: dict[tuple, list] = {}
@@ -46,11 +46,12 @@ def plot_accuracy_matrices(matrices: dict[tuple, np.ndarray], out_dir) -> list[P
         if image is not None:
             figure.colorbar(image, ax=list(axes[:len(panels)]), shrink=0.8, label="accuracy")
         figure.suptitle(f"{task}, {sequence}: mean accuracy matrix at the best λ")
-        written.append(save_figure(figure, paths.accuracy_matrices_figure(out_dir, task, sequence)))
+        written += save_figure(figure, paths.accuracy_matrices_figure(out_dir, task, sequence), formats, dpi)
     return written
 
 
-def plot_forgetting(summary: pd.DataFrame, out_dir, confidence: float = 0.95) -> list[Path]:
+def plot_forgetting(summary: pd.DataFrame, out_dir, confidence: float = 0.95, formats=("png",),
+                    dpi: float = DPI) -> list[Path]:
     """Forgetting per measure at its best λ with its confidence interval, one figure per (task, sequence)."""
     written = []
     for (task, sequence), group in summary.groupby(["task", "sequence"], sort=True):
@@ -67,11 +68,11 @@ def plot_forgetting(summary: pd.DataFrame, out_dir, confidence: float = 0.95) ->
         ax.set_ylabel("forgetting")
         ax.set_title(f"{task}, {sequence}: forgetting at the best λ ({100 * confidence:g}% CI over trials)",
                      fontsize=9)
-        written.append(save_figure(figure, paths.forgetting_figure(out_dir, task, sequence)))
+        written += save_figure(figure, paths.forgetting_figure(out_dir, task, sequence), formats, dpi)
     return written
 
 
-def plot_lambda_sweep(sweep: pd.DataFrame, out_dir) -> list[Path]:
+def plot_lambda_sweep(sweep: pd.DataFrame, out_dir, formats=("png",), dpi: float = DPI) -> list[Path]:
     """Average accuracy and forgetting against λ, one line per measure, one figure per (task, sequence)."""
     written = []
     for (task, sequence), group in sweep.groupby(["task", "sequence"], sort=True):
@@ -84,7 +85,7 @@ def plot_lambda_sweep(sweep: pd.DataFrame, out_dir) -> list[Path]:
                 x = line["lambda"].to_numpy(float)
                 y = line[f"{name}_mean"].to_numpy(float)
                 if measure == NO_PENALTY:
-                    ax.axhline(y[0], color="black", linestyle="--", label=measure)
+                    ax.axhline(y[0], color=colour, linestyle="--", label=measure)
                 else:
                     ax.plot(x, y, marker="o", color=colour, label=measure)
         for ax, name in zip(axes, ("average accuracy after the last task", "forgetting")):
@@ -94,11 +95,9 @@ def plot_lambda_sweep(sweep: pd.DataFrame, out_dir) -> list[Path]:
             ax.set_ylabel(name)
         axes[1].legend(fontsize=8)
         figure.suptitle(f"{task}, {sequence}: λ sweep (means over trials)")
-        written.append(save_figure(figure, paths.lambda_sweep_figure(out_dir, task, sequence)))
+        written += save_figure(figure, paths.lambda_sweep_figure(out_dir, task, sequence), formats, dpi)
     return written
 
 
 def _colours(measures) -> list:
-    """``none`` black, the i-th other measure (counting ``none``) the i-th colour of ``tab10``."""
-    palette = colormaps["tab10"]
-    return ["black" if m == NO_PENALTY else palette(i % 10) for i, m in enumerate(measures)]
+    return [measure_colour(m) for m in measures]

@@ -31,6 +31,8 @@ def write_sequential_report(out_dir, summary: pd.DataFrame, sweep: pd.DataFrame,
              format_sequential_summary(summary, confidence=confidence), "```", ""]
     for kind in FIGURE_KINDS:
         for path in (figures or {}).get(kind, []):
+            if Path(path).suffix != ".png":
+                continue
             lines += [f"![{path.stem}]({path.name})", ""]
     if bridge is not None:
         table = bridge.table.copy()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from Analysis.columns import GROUP_KEYS
+from Analysis.columns import GROUP_KEYS, with_optional_columns
 from Analysis.statistics import kendalls_w, mean_spearman
 from Analysis.summary import DEFAULT_METRIC
 
@@ -29,7 +29,7 @@ def ranking_stability(metrics: pd.DataFrame, metric: str = DEFAULT_METRIC, acros
         raise ValueError(f"Unknown stability axis {across!r}; valid ones are {list(STABILITY_ACROSS)}.")
     keys = list(GROUP_KEYS) if across == "trial" else [k for k in GROUP_KEYS if k != "epoch"]
     rows = []
-    for values, group in metrics.groupby(keys, sort=True, dropna=False):
+    for values, group in with_optional_columns(metrics).groupby(keys, sort=True, dropna=False):
         scores = group.pivot_table(index=across, columns="measure", values=metric, aggfunc="mean", dropna=False)
         scores = scores.dropna(axis=0, how="all").dropna(axis=1, how="any")
         array = scores.to_numpy(dtype=float)

@@ -6,7 +6,10 @@ sequential learning) can use them too.
 Choices
 -------
 - Confidence interval of a mean across trials: Student's t-interval ``mean ± t_{(1+c)/2, n-1} · s / sqrt(n)``
-  (default), or a percentile bootstrap of the mean.
+  (default), or a percentile bootstrap of the mean. For a metric bounded to ``[lo, hi]`` (a fraction), the
+  t-interval is taken on the logit scale of ``p = (mean - lo) / (hi - lo)`` with the delta-method standard error
+  ``se / (p (1 - p) (hi - lo))`` and mapped back, so it lies inside the bounds without clipping; the percentile
+  bootstrap of a bounded metric is inside them by construction.
 - Paired tests across trials (the same trial scores both measures): the paired t-test is the default because it can
   reach p < 0.05 with 3 to 5 trials. The exact Wilcoxon signed-rank test and the exact sign-flip permutation test
   have a smallest two-sided p-value of ``2 / 2**n`` (0.0625 with 5 trials), so they cannot show significance below
@@ -34,11 +37,13 @@ EXACT_PERMUTATION_MAX_PAIRS = 16
 
 
 def confidence_interval(values, confidence: float = 0.95, method: str = "t", num_resamples: int = 10000,
-                        seed: int = 0) -> tuple[float, float]:
+                        seed: int = 0, bounds: tuple[float, float] | None = None) -> tuple[float, float]:
     """Two-sided ``confidence`` interval of the mean of ``values`` (NaNs ignored).
 
-    ``method="t"``: Student's t-interval. ``method="bootstrap"``: percentile interval of ``num_resamples``
-    bootstrap means. (NaN, NaN) with fewer than two values; (mean, mean) when all values are equal.
+    ``method="t"``: Student's t-interval; with ``bounds=(lo, hi)``, the logit-transformed t-interval (module
+    docstring), inside ``(lo, hi)``. ``method="bootstrap"``: percentile interval of ``num_resamples`` bootstrap
+    means. (NaN, NaN) with fewer than two values; (mean, mean) when all values are equal. Values outside
+    ``bounds`` raise ``ValueError``.
     """
     if method not in CI_METHODS:
         raise ValueError(f"Unknown confidence interval method {method!r}; valid methods are {list(CI_METHODS)}.")
@@ -46,12 +51,17 @@ def confidence_interval(values, confidence: float = 0.95, method: str = "t", num
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
+    outside = values[(values < bounds[0]) | (values > bounds[1])] if bounds is not None else values[:0]
+    if outside.size:
+        raise ValueError(f"Values outside their bounds {list(bounds)}, e.g. {outside[:3].tolist()}.")
     if values.size < 2:
         return (np.nan, np.nan)
     mean = float(values.mean())
     if np.all(values == values[0]):
         return (mean, mean)
-    if method == "t":
+    if method == "t" and bounds is not None:
+        low, high = _logit_interval(mean, float(stats.sem(values)), values.size, confidence, bounds)
+    elif method == "t":
         low, high = stats.t.interval(confidence, values.size - 1, loc=mean, scale=stats.sem(values))
     else:
         low, high = stats.bootstrap((values,), np.mean, n_resamples=num_resamples, confidence_level=confidence,
@@ -59,12 +69,28 @@ def confidence_interval(values, confidence: float = 0.95, method: str = "t", num
     return (float(low), float(high))
 
 
-def summarize_values(values, confidence: float = 0.95, method: str = "t") -> dict[str, float]:
+def _logit_interval(mean: float, sem: float, count: int, confidence: float,
+                    bounds: tuple[float, float]) -> tuple[float, float]:
+    """By hand (SciPy has no transformed interval): the t-interval of the mean on the logit scale of the bounded
+    range, delta-method standard error, mapped back. The mean lies strictly inside the bounds here (values not all
+    equal), so the logit is finite."""
+    low_bound, high_bound = bounds
+    width = high_bound - low_bound
+    p = (mean - low_bound) / width
+    half = stats.t.ppf((1 + confidence) / 2, count - 1) * sem / (p * (1 - p) * width)
+    centre = np.log(p / (1 - p))
+    low, high = stats.logistic.cdf([centre - half, centre + half])
+    return (low_bound + width * float(low), low_bound + width * float(high))
+
+
+def summarize_values(values, confidence: float = 0.95, method: str = "t",
+                     bounds: tuple[float, float] | None = None) -> dict[str, float]:
     """``mean``, ``std`` (ddof 1) and the ``confidence`` interval ``ci_low``, ``ci_high`` of the mean
-    (``confidence_interval``) of ``values``, NaNs ignored; each NaN where too few values define it."""
+    (``confidence_interval``, within ``bounds`` if given) of ``values``, NaNs ignored; each NaN where too few
+    values define it."""
     values = np.asarray(values, dtype=float)
     finite = values[~np.isnan(values)]
-    low, high = confidence_interval(values, confidence, method)
+    low, high = confidence_interval(values, confidence, method, bounds=bounds)
     return {"mean": float(finite.mean()) if finite.size else np.nan,
             "std": float(finite.std(ddof=1)) if finite.size > 1 else np.nan, "ci_low": low, "ci_high": high}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from Analysis.columns import CURVE_KEYS, GROUP_KEYS, lower_is_better
+from Analysis.columns import CURVE_KEYS, GROUP_KEYS, METRIC_BOUNDS, lower_is_better, with_optional_columns
 from Analysis.metrics import METRIC_COLUMNS
 from Analysis.statistics import summarize_values
 
@@ -21,15 +21,18 @@ def summarize_metrics(metrics: pd.DataFrame, confidence: float = 0.95, ci_method
                       metric: str = DEFAULT_METRIC) -> pd.DataFrame:
     """One row per curve (``CURVE_KEYS``): ``num_trials`` and, for each of ``auc``, ``normalized_auc`` and
     ``max_fraction_within_tolerance``, ``<name>_mean``, ``<name>_std`` and the ``confidence`` interval of the mean
-    ``<name>_ci_low``, ``<name>_ci_high`` (t-interval by default, see ``statistics.confidence_interval``); plus the
-    ``rank`` of the measure in its group by the mean of ``metric`` (``rank_measures``).
+    ``<name>_ci_low``, ``<name>_ci_high`` (t-interval by default, see ``statistics.confidence_interval``; the max
+    fraction within tolerance, bounded to [0, 1], gets the logit-transformed t-interval, or with
+    ``ci_method="bootstrap"`` the percentile bootstrap, both inside [0, 1] without clipping); plus the ``rank`` of
+    the measure in its group by the mean of ``metric`` (``rank_measures``).
     """
     rows = []
-    for keys, curve in metrics.groupby(list(CURVE_KEYS), sort=True, dropna=False):
+    for keys, curve in with_optional_columns(metrics).groupby(list(CURVE_KEYS), sort=True, dropna=False):
         row = dict(zip(CURVE_KEYS, keys))
         row["num_trials"] = int(curve["trial"].nunique())
         for name in METRIC_COLUMNS:
-            described = summarize_values(curve[name].to_numpy(dtype=float), confidence, ci_method)
+            described = summarize_values(curve[name].to_numpy(dtype=float), confidence, ci_method,
+                                         bounds=METRIC_BOUNDS.get(name))
             row.update({f"{name}_{key}": value for key, value in described.items()})
         rows.append(row)
     return rank_measures(pd.DataFrame(rows), metric)
@@ -60,17 +63,25 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_summary(summary: pd.DataFrame, digits: int = 3, confidence: float = 0.95) -> str:
-    """The summary table as aligned text: normalized AUC as ``mean [low, high]`` (the ``confidence`` interval)."""
+    """The summary table as aligned text: normalized AUC as ``mean [low, high]`` (the ``confidence`` interval);
+    the max fraction within tolerance for order ``least`` only (``tolerance_fraction_shown``)."""
     table = summary_table(summary)
     shown = table[[*GROUP_KEYS[:2], "measure", *GROUP_KEYS[2:], "rank", "num_trials"]].copy()
     shown = shown.rename(columns={"aggregation_level": "level", "aggregation_method": "method",
                                   "num_trials": "trials"})
     shown["auc"] = table["auc_mean"].map(lambda v: _number(v, digits))
     shown[f"normalized_auc [{100 * confidence:g}% CI]"] = interval_column(table, "normalized_auc", digits)
-    shown["max_fraction_within_tolerance"] = table["max_fraction_within_tolerance_mean"].map(
-        lambda v: _number(v, digits))
+    shown["max_fraction_within_tolerance"] = [
+        _number(v, digits) if tolerance_fraction_shown(order) else "" for v, order in
+        zip(table["max_fraction_within_tolerance_mean"], table["order"])]
     shown["rank"] = shown["rank"].map(lambda v: "-" if pd.isna(v) else str(int(v)))
     return shown.to_string(index=False)
+
+
+def tolerance_fraction_shown(order: str) -> bool:
+    """Whether the max fraction within tolerance is reported for ``order``: only when the least important weights
+    go first; removing the most important first, the loss leaves the tolerance at once for every measure."""
+    return order == "least"
 
 
 def interval_text(mean: float, low: float, high: float, digits: int = 3) -> str:

@@ -8,15 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from Analysis import figures as figure_module
 from Analysis import paths
 from Analysis.comparisons import DEFAULT_ALPHA, compare_measures
 from Analysis.curves import compute_curves
+from Analysis.figures import BANDS, plot_curves
 from Analysis.metrics import DEFAULT_TOLERANCE, trial_metrics
 from Analysis.stability import ranking_stability
+from Analysis.statistics_figures import plot_significance, plot_stability
+from Analysis.style import DPI, check_formats, save_figure
 from Analysis.summary import DEFAULT_METRIC, summarize_metrics, summary_table
+
+MAX_OVERVIEW_EPOCHS = 8
 
 
 @dataclass
@@ -49,19 +54,58 @@ def analyze(results: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE, toleran
     )
 
 
-def make_figures(analysis: ThresholdingAnalysis, out_dir, band: str = "se") -> dict[str, list[Path]]:
-    """Every figure of ``analysis`` as PNG files in ``out_dir``, by kind."""
-    if band not in figure_module.BANDS:
-        raise ValueError(f"Unknown band {band!r}; valid bands are {list(figure_module.BANDS)}.")
-    styles = figure_module.measure_styles(analysis.curves["measure"].unique())
+def make_figures(analysis: ThresholdingAnalysis, out_dir, band: str = "se", formats=("png",), dpi: float = DPI,
+                 titles: bool = False) -> dict[str, list[Path]]:
+    """Every figure of ``analysis`` in ``out_dir``, each in every one of ``formats`` (``png``, ``pdf``, ``svg``)
+    at ``dpi``; by kind: ``curves`` (per task, epoch and aggregation), ``aggregations`` (per task, epoch and
+    measure, where there are several aggregations), ``overview`` (per task, scope, order, parameters and
+    replacement, where there are several epochs: epochs down, aggregations across), ``significance`` (per task,
+    epoch and aggregation, where some pair has two trials) and ``stability`` (per task). ``titles``: a title
+    naming what each figure shows on each (none by default)."""
+    if band not in BANDS:
+        raise ValueError(f"Unknown band {band!r}; valid bands are {list(BANDS)}.")
+    formats = check_formats(formats)
+    curves, comparisons = analysis.curves, analysis.comparisons
     alpha = analysis.options.get("alpha", DEFAULT_ALPHA)
-    return {
-        "curves": figure_module.plot_measure_curves(analysis.curves, out_dir, band=band, styles=styles),
-        "aggregations": figure_module.plot_aggregation_curves(analysis.curves, out_dir, band=band),
-        "overview": figure_module.plot_overview(analysis.curves, out_dir, band=band, styles=styles),
-        "significance": figure_module.plot_significance(analysis.comparisons, out_dir, alpha=alpha),
-        "stability": figure_module.plot_stability(analysis.trial_stability, analysis.epoch_stability, out_dir),
-    }
+    confidence = analysis.options.get("confidence", 0.95)
+    written = {kind: [] for kind in ("curves", "aggregations", "overview", "significance", "stability")}
+
+    def save(kind, figure, path):
+        written[kind] += save_figure(figure, path, formats, dpi)
+
+    options = {"band": band, "confidence": confidence, "title": True if titles else None}
+    aggregation = ["task", "epoch", "aggregation_level", "aggregation_method"]
+    for keys, data in curves.groupby(aggregation, sort=True):
+        save("curves", plot_curves(data, **options), paths.curves_figure(out_dir, *keys))
+    for (task, epoch, measure), data in curves.groupby(["task", "epoch", "measure"], sort=True):
+        if data[["aggregation_level", "aggregation_method"]].drop_duplicates().shape[0] < 2:
+            continue  # one aggregation: its line is in the curves figure already
+        save("aggregations", plot_curves(data, lines="aggregation", **options),
+             paths.aggregation_figure(out_dir, task, epoch, measure))
+    for (task, scope, order, parameters, replacement), data in curves.groupby(
+            ["task", "scope", "order", "parameters", "replacement"], sort=True):
+        epochs = spread(sorted(data["epoch"].unique()), MAX_OVERVIEW_EPOCHS)
+        if len(epochs) < 2:
+            continue  # one epoch: the curves figures show it
+        figure = plot_curves(data[data["epoch"].isin(epochs)], columns=("aggregation_level", "aggregation_method"),
+                             **options)
+        save("overview", figure, paths.overview_figure(out_dir, task, scope, order, replacement, parameters))
+    for keys, data in comparisons.groupby(aggregation, sort=True):
+        if data["p_holm"].notna().any():
+            save("significance", plot_significance(data, alpha=alpha, title=options["title"]),
+                 paths.significance_figure(out_dir, *keys))
+    for task in sorted(analysis.trial_stability["task"].unique()):
+        save("stability", plot_stability(analysis.trial_stability, analysis.epoch_stability, task=task,
+                                         title=options["title"]), paths.stability_figure(out_dir, task))
+    return written
+
+
+def spread(values: list, limit: int) -> list:
+    """At most ``limit`` of ``values``, evenly spread, the first and the last included."""
+    if len(values) <= limit:
+        return list(values)
+    indices = np.unique(np.round(np.linspace(0, len(values) - 1, limit)).astype(int))
+    return [values[i] for i in indices]
 
 
 def save_tables(analysis: ThresholdingAnalysis, out_dir) -> dict[str, Path]:
@@ -83,9 +127,10 @@ def save_tables(analysis: ThresholdingAnalysis, out_dir) -> dict[str, Path]:
     return written
 
 
-def save_analysis(analysis: ThresholdingAnalysis, out_dir, band: str = "se") -> dict[str, list[Path]]:
+def save_analysis(analysis: ThresholdingAnalysis, out_dir, band: str = "se", formats=("png",), dpi: float = DPI,
+                  titles: bool = False) -> dict[str, list[Path]]:
     """``save_tables`` and ``make_figures`` into ``out_dir``; the figures by kind plus ``"tables"``."""
     tables = save_tables(analysis, out_dir)
-    written = make_figures(analysis, out_dir, band=band)
+    written = make_figures(analysis, out_dir, band=band, formats=formats, dpi=dpi, titles=titles)
     written["tables"] = list(tables.values())
     return written

@@ -35,7 +35,7 @@ def synthetic_results(exponents=None, num_trials: int = 5, epochs=(1,), aggregat
                                         "trial": trial, "seed": first_seed + trial - first_trial, "task": task,
                                         "epoch": epoch, "measure": measure, "aggregation_level": level,
                                         "aggregation_method": method, "scope": scope, "order": order,
-                                        "replacement": replacement, "threshold": threshold,
+                                        "parameters": "all", "replacement": replacement, "threshold": threshold,
                                         "fraction_removed": fraction, "loss": val_loss, "accuracy": np.nan,
                                         "val_loss": val_loss, "val_accuracy": np.nan, "chance_val_loss": chance_loss,
                                     })
@@ -45,3 +45,23 @@ def synthetic_results(exponents=None, num_trials: int = 5, epochs=(1,), aggregat
 @pytest.fixture
 def make_results():
     return synthetic_results
+
+
+def uneven_results(results: pd.DataFrame, num_kept: int = 9, seed: int = 0) -> pd.DataFrame:
+    """``results`` with each curve of each trial keeping 0, 1/4, 1/2, 3/4, 1 and ``num_kept - 5`` other thresholds
+    drawn at random, as an adaptive grid does: thresholds differ between curves and trials."""
+    rng = np.random.default_rng(seed)
+    start = {0.0, 0.25, 0.5, 0.75, 1.0}
+    keys = ["trial", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "parameters",
+            "replacement"]
+    kept = []
+    for _, curve in results.groupby(keys, sort=False):
+        others = sorted(set(curve["threshold"].round(10)) - start)
+        chosen = start | set(rng.choice(others, size=num_kept - len(start), replace=False).tolist())
+        kept.append(curve[curve["threshold"].round(10).isin(chosen)])
+    return pd.concat(kept, ignore_index=True)
+
+
+@pytest.fixture
+def make_uneven_results():
+    return uneven_results

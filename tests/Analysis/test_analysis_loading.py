@@ -1,10 +1,13 @@
 import json
+import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from Analysis.columns import RESULT_COLUMNS
 from Analysis.loading import load_config, load_results, select_results
+from Analysis.metrics import trial_metrics
 
 
 def test_load_one_file_keeps_the_contract_columns_and_adds_the_source(tmp_path, make_results):
@@ -125,3 +128,56 @@ def test_empty_labels_become_none(tmp_path, make_results):
     results["aggregation_method"] = None
     results.to_csv(path, index=False)
     assert set(load_results(path)["aggregation_method"]) == {"none"}
+
+
+def test_results_without_the_parameters_column_read_as_all_and_new_ones_group_by_it(tmp_path, make_results):
+    old, new = tmp_path / "old.csv", tmp_path / "kernels.csv"
+    make_results(num_trials=2, orders=("least",)).drop(columns="parameters").to_csv(old, index=False)
+    kernels = make_results(num_trials=2, orders=("least",))  # the same trials, kernels thresholded
+    kernels.assign(parameters="kernels").to_csv(new, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = load_results([old, new])
+    assert set(results.loc[results["source"] == str(old), "parameters"]) == {"all"}
+    metrics = trial_metrics(results)
+    assert sorted(results["trial"].unique()) == [0, 1]  # rows differ by parameters alone: one trial each
+    assert set(metrics["parameters"]) == {"all", "kernels"}
+    assert len(metrics) == 2 * 2 * 2  # trials x measures x parameters
+
+
+def test_a_curve_missing_thresholds_of_its_linear_grid_is_named(tmp_path, make_results):
+    path = tmp_path / "run.csv"
+    results = make_results(num_trials=2, orders=("least",))
+    cut = (results["trial"] == 1) & (results["measure"] == "magnitude") & (results["threshold"] > 0.85)
+    results[~cut].to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"1 curves of .*run.csv lack thresholds.*trial 1, task digits, epoch 1, "
+                                         r"measure magnitude, weight/mean, scope layer, order least, parameters all, "
+                                         r"replacement noise lacks thresholds \[0.9, 1\]"):
+        load_results(path)
+
+
+def test_curves_of_an_adaptive_grid_may_differ_without_a_warning(tmp_path, make_results, make_uneven_results):
+    path = tmp_path / "run.csv"
+    make_uneven_results(make_results(num_trials=2, num_thresholds=17), num_kept=8).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="lack thresholds"):
+        load_results(path)  # no configuration: taken as a linear grid
+    path.with_suffix(".json").write_text(json.dumps({"threshold_spacing": "adaptive", "num_thresholds": 8}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_results(path)
+
+
+def test_a_nan_is_named_with_its_column(tmp_path, make_results):
+    path = tmp_path / "run.csv"
+    results = make_results(num_trials=1, orders=("least",))
+    results.loc[(results["measure"] == "magnitude") & (results["threshold"] == 0.5), "val_loss"] = np.nan
+    results.to_csv(path, index=False)
+    with pytest.warns(UserWarning) as caught:
+        loaded = load_results(path)
+    messages = [str(w.message) for w in caught]
+    assert any("Column 'val_loss'" in m and "1 rows" in m and "measure magnitude" in m and "threshold [0.5]" in m
+               for m in messages), messages
+    assert not any("chance_val_loss" in m for m in messages)
+    with pytest.warns(UserWarning, match="1 curves have a NaN 'val_loss' at some threshold"):
+        metrics = trial_metrics(loaded)
+    assert metrics.set_index("measure")["auc"].isna().to_dict() == {"magnitude": True, "random": False}

@@ -77,6 +77,25 @@ def test_interval_edge_cases_and_bootstrap():
         confidence_interval([1.0, 2.0], method="normal")
 
 
+def test_interval_of_a_bounded_metric_is_the_logit_t_interval_inside_its_bounds():
+    values = [0.0, 0.0, 0.0, 0.0, 0.1]  # mean 0.02: the plain t-interval goes below 0
+    assert confidence_interval(values)[0] < 0
+    low, high = confidence_interval(values, bounds=(0.0, 1.0))
+    mean, se, t = 0.02, stats.sem(values), stats.t.ppf(0.975, 4)
+    half = t * se / (mean * (1 - mean))  # delta method on logit(mean)
+    expected = 1 / (1 + np.exp(-(np.log(mean / (1 - mean)) + np.array([-half, half]))))
+    np.testing.assert_allclose((low, high), expected)
+    assert 0 < low < mean < high < 1
+    low, high = confidence_interval(values, method="bootstrap", bounds=(0.0, 1.0))
+    assert 0 <= low <= high <= 0.1
+    assert confidence_interval([0.0, 0.0, 0.0], bounds=(0.0, 1.0)) == (0.0, 0.0)
+    # Another range maps onto (0, 1) and back.
+    low, high = confidence_interval(np.array(values) * 4 + 2, bounds=(2.0, 6.0))
+    np.testing.assert_allclose((low, high), expected * 4 + 2)
+    with pytest.raises(ValueError, match="outside their bounds"):
+        confidence_interval([0.5, 1.5], bounds=(0.0, 1.0))
+
+
 def test_paired_t_test_matches_scipy_and_effect_size():
     a = np.array([0.30, 0.28, 0.35, 0.31, 0.29])
     b = np.array([0.50, 0.52, 0.47, 0.55, 0.49])
