@@ -12,22 +12,17 @@ from dataclasses import dataclass, field
 import Aggregation
 import Tasks
 import WeightImportance
+from Experiment import thresholds as grids
 from Experiment.controls import base_measure
 from Runs import paths
-from Runs.records import (
-    ConfigRecord,
-    as_list,
-    check_choices,
-    check_int,
-    check_optional_int,
-    check_results_csv,
-)
+from Runs.records import (ConfigRecord, as_list, check_choices, check_int, check_number, check_optional_int,
+                          check_results_csv)
 from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_AGGREGATION
 
 BACKENDS = ("local", "ray")
 # Fields that say how or how often to run, not what is measured: they may change between a run and its resumption.
 EXECUTION_FIELDS = ("num_trials", "backend", "ray_address", "num_cpus_per_trial", "num_gpus_per_trial",
-                    "progress")
+                    "progress", "verbose")
 
 
 @dataclass
@@ -35,7 +30,9 @@ class ExperimentConfig(ConfigRecord):
     """Everything that defines a thresholding experiment.
 
     Attributes:
-        task: registry name of the task (``Tasks.available_tasks()``).
+        task: a task name (``Tasks.available_tasks()``, incl. ones added with ``Tasks.register_task``),
+            ``tfds:NAME`` for a TensorFlow Datasets image set, or ``"package.module:build_task"``, a function
+            ``build_task(seed=0, **options) -> Task`` in an importable module (see README, "Your own model and data").
         task_options: options passed to ``Tasks.get_task`` (e.g. ``{"labels": [0, 1]}``).
         seed: seed of trial 0; trial k uses ``seed + k`` for the model's initialisation, the data order, the
             ``random`` measure, tie-breaking and replacement noise.
@@ -47,18 +44,30 @@ class ExperimentConfig(ConfigRecord):
         measure_options: per-measure options, e.g. ``{"fisher": {"labels": "sampled"}}``.
         aggregation_levels, aggregation_methods, scopes, orders: the grid (``Aggregation.LEVELS`` ...). At level
             ``weight`` there is nothing to aggregate and the method is recorded as ``none``.
-        num_thresholds: thresholds evenly spaced from 0 to 1 inclusive, used when ``thresholds`` is empty.
-        thresholds: explicit fractions to remove, each in [0, 1]; overrides ``num_thresholds``.
+        num_thresholds: thresholds per curve from 0 to 1 inclusive, used when ``thresholds`` is empty: the number of
+            fractions (``linear``, ``geometric``) or the budget of evaluations per curve (``adaptive``, at least 5).
+        threshold_spacing: ``linear`` (evenly spaced), ``geometric`` (dense near 0) or ``adaptive`` (chosen per
+            curve where it changes; see ``Experiment/thresholds.py``).
+        thresholds: explicit fractions to remove, each in [0, 1]; overrides ``num_thresholds`` (spacing linear).
+        parameters: which trainable tensors are ranked and replaced: ``all``, ``kernels`` (Dense and convolution
+            kernels only) or ``no_normalization`` (``Aggregation.PARAMETERS``); fractions are of those.
+        save_importances: keep each measure's importances of each trial and measured epoch beside the results
+            (``results/foo_importances/trial_k/epoch_e/MEASURE.npz``; ``WeightImportance.load_importances``).
         replacement: ``noise`` or ``zero`` (``Aggregation.REPLACEMENTS``).
         num_validation_examples: validation examples evaluated at each threshold (None: all).
         num_train_examples: training examples whose loss is recorded at each threshold (None: all; 0: none).
         num_importance_examples: training examples given to the measures that need data (None: all).
         batch_size: training batch size (None: the task's).
         evaluation_batch_size: examples per compiled forward pass when evaluating.
+        num_threads: TensorFlow's intra-op threads for training and evaluation, which the numbers depend on by
+            round-off (``Runs/threads.py``). None: the count recorded beside the results when resuming; for a new
+            run, TensorFlow's default on this machine (its CPUs) with the local backend and
+            ``ceil(num_cpus_per_trial)`` on Ray. The count used is recorded, and a resumed run must use it.
         results_csv: where rows are appended; the configuration goes to the same path with ``.json``. None:
             ``results/<task>.csv``.
         backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``).
         progress: show tqdm progress bars.
+        verbose: show TensorFlow's start-up and retracing log lines in the notebook (``Runs.quiet``).
     """
 
     EXECUTION_FIELDS = EXECUTION_FIELDS
@@ -76,19 +85,24 @@ class ExperimentConfig(ConfigRecord):
     scopes: list = field(default_factory=lambda: ["layer"])
     orders: list = field(default_factory=lambda: ["least"])
     num_thresholds: int = 11
+    threshold_spacing: str = "linear"
     thresholds: list = field(default_factory=list)
+    parameters: str = "all"
+    save_importances: bool = False
     replacement: str = "noise"
     num_validation_examples: int | None = None
     num_train_examples: int | None = 1000
     num_importance_examples: int | None = 1000
     batch_size: int | None = None
     evaluation_batch_size: int = 1024
+    num_threads: int | None = None
     results_csv: str | None = None
     backend: str = "local"
     ray_address: str | None = None
     num_cpus_per_trial: float = 1.0
     num_gpus_per_trial: float = 0.0
     progress: bool = True
+    verbose: bool = False
 
     def __post_init__(self):
         for name in ("measures", "aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
@@ -101,15 +115,24 @@ class ExperimentConfig(ConfigRecord):
 
     # -- validation ------------------------------------------------------------------------------------------
     def _validate(self) -> None:
-        if self.task not in Tasks.available_tasks():
-            raise ValueError(f"Unknown task {self.task!r}; valid tasks: {Tasks.available_tasks()}.")
-        unknown = sorted(set(self.task_options) - set(Tasks.task_options(self.task)))
-        if unknown:
-            raise ValueError(f"Unknown task option(s) {unknown} for {self.task!r}; valid: {Tasks.task_options(self.task)}.")
+        Tasks.check_task_options(self.task, self.task_options)  # a clear error for an unknown task or option
         for name in ("seed", "num_trials", "epochs", "measure_every", "num_thresholds", "evaluation_batch_size"):
             check_int(name, getattr(self, name), minimum=0 if name == "seed" else 1)
-        if self.num_thresholds < 2 and not self.thresholds:
-            raise ValueError(f"num_thresholds must be at least 2 (0 and 1); got {self.num_thresholds}.")
+        if self.measure_every > self.epochs:
+            raise ValueError(f"measure_every ({self.measure_every}) is larger than epochs ({self.epochs}), so no epoch "
+                             "but the last would be measured; use a value from 1 to epochs.")
+        check_optional_int("num_threads", self.num_threads, minimum=1)
+        if self.threshold_spacing not in grids.SPACINGS:
+            raise ValueError(f"Unknown threshold_spacing {self.threshold_spacing!r}; valid: {list(grids.SPACINGS)}.")
+        if self.thresholds and self.threshold_spacing != "linear":
+            raise ValueError(f"thresholds lists explicit fractions, so threshold_spacing must stay 'linear'; got "
+                             f"{self.threshold_spacing!r}. Give either thresholds or a spacing with num_thresholds.")
+        smallest = len(grids.ADAPTIVE_START) if self.threshold_spacing == "adaptive" else 2
+        if self.num_thresholds < smallest and not self.thresholds:
+            raise ValueError(f"num_thresholds must be at least {smallest} for threshold_spacing "
+                             f"{self.threshold_spacing!r}; got {self.num_thresholds}.")
+        if self.parameters not in Aggregation.PARAMETERS:
+            raise ValueError(f"Unknown parameters {self.parameters!r}; valid: {list(Aggregation.PARAMETERS)}.")
         for name in ("num_validation_examples", "num_importance_examples", "batch_size"):
             check_optional_int(name, getattr(self, name), minimum=1)
         check_optional_int("num_train_examples", self.num_train_examples, minimum=0)
@@ -135,14 +158,23 @@ class ExperimentConfig(ConfigRecord):
                 raise ValueError(f"thresholds must be fractions in [0, 1]; got {threshold!r}.")
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown backend {self.backend!r}; valid: {list(BACKENDS)}.")
+        check_number("num_cpus_per_trial", self.num_cpus_per_trial, minimum=0)
+        check_number("num_gpus_per_trial", self.num_gpus_per_trial, minimum=0)
+        if self.num_gpus_per_trial > 1 and self.num_gpus_per_trial != int(self.num_gpus_per_trial):
+            raise ValueError(f"num_gpus_per_trial above 1 must be a whole number of GPUs (Ray's rule); got "
+                             f"{self.num_gpus_per_trial}. Use a fraction up to 1 to share a GPU between trials, or "
+                             "1, 2, ... GPUs per trial.")
         check_results_csv(self.results_csv)
 
     # -- derived values ---------------------------------------------------------------------------------------
     def threshold_values(self) -> list[float]:
-        """The fractions to remove, sorted: ``thresholds`` if given, else ``num_thresholds`` from 0 to 1."""
+        """The fractions every curve measures, sorted: ``thresholds`` if given, else ``num_thresholds`` spaced as
+        ``threshold_spacing`` says; for ``adaptive``, the starting fractions (the others depend on the curve)."""
         if self.thresholds:
             return sorted({float(t) for t in self.thresholds})
-        return [round(i / (self.num_thresholds - 1), 10) for i in range(self.num_thresholds)]
+        if self.threshold_spacing == "adaptive":
+            return list(grids.ADAPTIVE_START)
+        return getattr(grids, self.threshold_spacing)(self.num_thresholds)
 
     def measured_epochs(self) -> list[int]:
         """Epochs (1-based counts of finished epochs) after which the grid is measured."""

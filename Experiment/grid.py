@@ -1,8 +1,15 @@
 """The grid of one measured epoch: every (measure, aggregation, scope, order, threshold) of a trained model.
 
 Each measure is computed once; each (measure, level, method, scope, order) is ranked once
-(``Aggregation.rank_groups``), and each threshold is a cut of that ranking assigned in place to the model's
-variables, then evaluated with compiled forward passes. The trained weights are restored at the end.
+(``Aggregation.rank_groups``, over the tensors ``config.parameters`` selects), and each threshold is a cut of that
+ranking assigned in place to the model's variables, then evaluated with compiled forward passes. The trained
+weights are restored at the end.
+
+Rows are handed to the sink as they are measured. An adaptive curve (``threshold_spacing="adaptive"``) is
+measured whole first, since its fractions depend on its losses, and its rows are handed over together with the
+starting fractions last: a curve whose starting rows are recorded is complete, so resuming needs no losses from
+the file. A resumed adaptive curve re-evaluates its recorded fractions (one forward pass each) to pick the same
+next ones.
 
     grid = EpochGrid(config, trial=0, epoch=3, model=model, measures=build_measures(config, seed), ...)
     grid.run(sink=writer.append, done=recorded_keys)
@@ -21,8 +28,10 @@ from tqdm.auto import tqdm
 
 import Aggregation
 import WeightImportance
+from Experiment import thresholds as grids
 from Experiment.config import ExperimentConfig
 from Experiment.controls import base_measure, is_control, shuffled_importances
+from Runs import paths
 from Schema import NO_AGGREGATION, THRESHOLDING_KEY_COLUMNS, thresholding_key
 
 RowSink = Callable[[list[dict]], None]
@@ -39,14 +48,18 @@ def combinations(config: ExperimentConfig) -> Iterator[tuple[str, str, str, str,
                     yield measure, level, method, scope, order
 
 
+def row_key(trial: int, epoch: int, combination: tuple, threshold: float) -> tuple:
+    return thresholding_key(dict(zip(THRESHOLDING_KEY_COLUMNS, (trial, epoch, *combination, threshold))))
+
+
 def row_keys(config: ExperimentConfig, trial: int, epoch: int, combination: tuple) -> list[tuple]:
-    """The keys of one combination's rows, one per threshold, in threshold order."""
-    return [thresholding_key(dict(zip(THRESHOLDING_KEY_COLUMNS, (trial, epoch, *combination, threshold))))
-            for threshold in config.threshold_values()]
+    """The keys of one combination's rows at ``config.threshold_values()``, in threshold order."""
+    return [row_key(trial, epoch, combination, threshold) for threshold in config.threshold_values()]
 
 
 def expected_keys(config: ExperimentConfig, trial: int, epoch: int) -> set[tuple]:
-    """The keys of every row of one measured epoch."""
+    """The keys that every complete measured epoch has (for an adaptive grid: of the starting fractions, which
+    are recorded last, so a curve that has them is complete)."""
     return {key for combination in combinations(config) for key in row_keys(config, trial, epoch, combination)}
 
 
@@ -64,6 +77,8 @@ class EpochGrid:
         importance_data: the ``(x, y)`` given to the measures that need data.
         evaluate_validation, evaluate_train: ``() -> (loss, accuracy)`` of the model as it is, on the validation
             examples and on the training subset.
+        importances: importances already computed on this model, by base measure name; the measures missing
+            from it are computed here (e.g. a study that judges the same importances in two ways passes them).
     """
 
     config: ExperimentConfig
@@ -75,6 +90,7 @@ class EpochGrid:
     importance_data: tuple
     evaluate_validation: Evaluation
     evaluate_train: Evaluation
+    importances: dict[str, list[np.ndarray]] | None = None
 
     def run(self, sink: RowSink, done: set | None = None) -> None:
         """Evaluate every combination and threshold whose key is not in ``done``, handing each row to ``sink``
@@ -89,45 +105,79 @@ class EpochGrid:
         replacements = Aggregation.replacement_values(originals, config.replacement,
                                                       seed=seed * 100_003 + self.epoch)
         grid = list(combinations(config))
-        bar = tqdm(total=len(grid) * len(thresholds), desc=f"trial {self.trial} epoch {self.epoch} grid",
+        per_curve = config.num_thresholds if config.threshold_spacing == "adaptive" else len(thresholds)
+        bar = tqdm(total=len(grid) * per_curve, desc=f"trial {self.trial} epoch {self.epoch} grid",
                    leave=False, disable=not config.progress, unit="eval")
-        base_importances: dict[str, list[np.ndarray]] = {}
+        base_importances: dict[str, list[np.ndarray]] = dict(self.importances or {})
         try:
-            Aggregation.apply_masks(model, originals, replacements, [np.ones(w.shape, bool) for w in originals])
+            selected = Aggregation.selected_tensors(model, config.parameters)
+            Aggregation.apply_masks(model, originals, replacements,
+                                    [np.full(w.shape, chosen) for w, chosen in zip(originals, selected)])
             chance_val_loss, _ = self.evaluate_validation()
             for combination in grid:
                 measure, level, method, scope, order = combination
                 keys = row_keys(config, self.trial, self.epoch, combination)
                 if all(key in done for key in keys):
-                    bar.update(len(thresholds))
+                    bar.update(per_curve)
                     continue
                 base = base_measure(measure)
                 if base not in base_importances:
                     Aggregation.restore_weights(model, originals)
                     base_importances[base] = self.measures[base].compute(model, self.importance_data)
+                    if config.save_importances:
+                        self._save(base, base_importances[base])
                 importances = base_importances[base]
                 if is_control(measure):
                     importances = shuffled_importances(importances, seed)
                 ranking = Aggregation.rank_groups(model, importances, level=level,
                                                   method="mean" if method == NO_AGGREGATION else method,
-                                                  scope=scope, order=order, seed=seed)
-                for threshold, key in zip(thresholds, keys):
-                    bar.update(1)
-                    if key in done:
-                        continue
+                                                  scope=scope, order=order, seed=seed, parameters=config.parameters)
+
+                def evaluate(threshold: float, ranking=ranking, combination=combination) -> dict:
                     masks = ranking.masks(threshold)
                     Aggregation.apply_masks(model, originals, replacements, masks)
-                    removed = Aggregation.ThresholdResult.from_masks(masks)
+                    removed = Aggregation.ThresholdResult.from_masks(masks, ranking.selected)
                     val_loss, val_accuracy = self.evaluate_validation()
                     loss, accuracy = self.evaluate_train()
-                    sink([{
+                    bar.update(1)
+                    measure, level, method, scope, order = combination
+                    return {
                         "trial": self.trial, "seed": seed, "task": self.task_name, "epoch": self.epoch,
                         "measure": measure, "aggregation_level": level, "aggregation_method": method,
-                        "scope": scope, "order": order, "replacement": config.replacement, "threshold": threshold,
+                        "scope": scope, "order": order, "parameters": config.parameters,
+                        "replacement": config.replacement, "threshold": threshold,
                         "fraction_removed": removed.fraction_removed, "loss": loss, "accuracy": accuracy,
                         "val_loss": val_loss, "val_accuracy": val_accuracy, "chance_val_loss": chance_val_loss,
-                    }])
+                    }
+
+                if config.threshold_spacing == "adaptive":
+                    rows = self._adaptive_curve(combination, evaluate, done)
+                    sink(rows)
+                    done.update(row_key(self.trial, self.epoch, combination, row["threshold"]) for row in rows)
+                    continue
+                for threshold, key in zip(thresholds, keys):
+                    if key in done:
+                        bar.update(1)
+                        continue
+                    sink([evaluate(threshold)])
                     done.add(key)
         finally:
             Aggregation.restore_weights(model, originals)
             bar.close()
+
+    def _adaptive_curve(self, combination: tuple, evaluate: Callable[[float], dict], done: set) -> list[dict]:
+        """The rows of one adaptive curve not yet in ``done``, the starting fractions last (module docstring)."""
+        measured = {threshold: evaluate(threshold) for threshold in grids.ADAPTIVE_START}
+        losses = {threshold: row["val_loss"] for threshold, row in measured.items()}
+        while (threshold := grids.next_adaptive(losses, self.config.num_thresholds)) is not None:
+            measured[threshold] = evaluate(threshold)
+            losses[threshold] = measured[threshold]["val_loss"]
+        order = sorted(measured, key=lambda t: (t in grids.ADAPTIVE_START, t))
+        return [measured[t] for t in order if row_key(self.trial, self.epoch, combination, t) not in done]
+
+    def _save(self, measure: str, importances: list[np.ndarray]) -> None:
+        """Keep one measure's importances beside the results (``config.save_importances``)."""
+        WeightImportance.save_importances(
+            paths.importances_file(self.config.results_csv, self.trial, self.epoch, measure), self.model,
+            importances, measure=measure, options=self.config.measure_options.get(measure, {}),
+            task=self.task_name, trial=self.trial, epoch=self.epoch, seed=self.config.trial_seed(self.trial))

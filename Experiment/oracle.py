@@ -132,6 +132,17 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num-examples", type=int, default=500)
     parser.add_argument("--level", default="unit", choices=ORACLE_LEVELS)
+    parser.add_argument("--out", help="also write the table to this CSV (its arguments to the same path .json)")
     arguments = parser.parse_args()
-    print(trained_oracle_correlation(arguments.task, arguments.epochs, arguments.seed, arguments.num_examples,
-                                     arguments.level).to_string(index=False))
+    table = trained_oracle_correlation(arguments.task, arguments.epochs, arguments.seed, arguments.num_examples,
+                                       arguments.level)
+    print(table.to_string(index=False))
+    if arguments.out:
+        import json
+        from pathlib import Path
+
+        from Schema import config_path
+
+        Path(arguments.out).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(arguments.out, index=False)
+        config_path(arguments.out).write_text(json.dumps(vars(arguments), indent=2, sort_keys=True) + "\n")

@@ -5,15 +5,21 @@ Each trial is one Ray task asking for ``config.num_cpus_per_trial`` CPUs and ``c
 unchanged ``run_trial(config, trial, sink, done)`` on whichever node Ray picks:
 
 - ``done`` is the set of that trial's row keys already in ``config.results_csv``, read by the driver when the
-  run starts, so a resumed run evaluates only what is missing;
+  run starts (after it took the results file's lock and cut a partial last line: ``Runs.run_files``), so a
+  resumed run evaluates only what is missing;
 - ``sink`` puts each new batch of rows on a ``ray.util.queue.Queue``; the put returns once the queue holds the
   rows, so they survive the worker. The driver drains the queue while the trials run and appends the rows to
   ``config.results_csv`` with the same writer as the local backend: one CSV keyed by ``trial``, same columns
-  (rows of concurrent trials interleave; every reader keys rows by their columns, not their order).
+  (rows of concurrent trials interleave; every reader keys rows by their columns, not their order). The driver
+  holds the results file's lock for the whole run; the workers never touch the CSV or the lock.
 
-TensorFlow in a trial uses ``ceil(num_cpus_per_trial)`` threads per op, so trials sharing a node do not
-oversubscribe it. The thread count sets the order of floating-point sums: rows match a local run with the same
-thread count exactly, and a local run with another count up to round-off grown by training.
+TensorFlow in a trial uses ``config.num_threads`` threads per op (``TF_NUM_INTRAOP_THREADS``), resolved by
+``run_trials``: for a new run with ``num_threads=None`` it is ``ceil(num_cpus_per_trial)``, so trials sharing a
+node do not oversubscribe it; a resumed run uses the recorded count. The thread count sets the order of
+floating-point sums: rows match a local run with the same thread count exactly.
+
+Tasks registered at run time (``Tasks.register_task``, e.g. in a notebook) exist only in the driver's process, so
+``Tasks.registered_tasks()`` travels with every trial and is registered again on the worker before it runs.
 
 Failures. A task whose worker process or node dies is run again by Ray (``max_retries``, default 3); it resumes
 from the trial's checkpoint, and rows that reach the driver twice are written once. A trial that raises is not
@@ -31,7 +37,7 @@ on a node, its trials fail there). The project's packages travel to the nodes in
 from __future__ import annotations
 
 import dataclasses
-import math
+import importlib.util
 import os
 from pathlib import Path
 
@@ -42,7 +48,7 @@ import Schema
 import Tasks
 import WeightImportance
 from Experiment.config import ExperimentConfig
-from Experiment.results import results_writer
+from Experiment.grid import RowSink
 from Experiment.trial import run_trial
 from Schema import thresholding_key
 
@@ -63,20 +69,10 @@ def import_ray():
     return ray
 
 
-def check_resources(config: ExperimentConfig) -> None:
-    """Raise ValueError unless the per-trial resources are ones Ray can grant."""
-    cpus, gpus = config.num_cpus_per_trial, config.num_gpus_per_trial
-    for name, value in (("num_cpus_per_trial", cpus), ("num_gpus_per_trial", gpus)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
-    if gpus > 1 and gpus != int(gpus):
-        raise ValueError(f"num_gpus_per_trial above 1 must be a whole number of GPUs (Ray's rule); got {gpus}. "
-                         "Use a fraction up to 1 to share a GPU between trials, or 1, 2, ... GPUs per trial.")
-
-
-def run_on_ray(config: ExperimentConfig, trials: list[int], done: set, progress, ray_address: str | None = None,
-               max_retries: int = MAX_RETRIES) -> dict[int, BaseException]:
-    """Run ``trials`` as Ray tasks and write their rows; returns {trial: error} for the trials that failed.
+def run_on_ray(config: ExperimentConfig, trials: list[int], done: set, progress, sink: RowSink,
+               ray_address: str | None = None, max_retries: int = MAX_RETRIES) -> dict[int, BaseException]:
+    """Run ``trials`` as Ray tasks and hand their rows to ``sink`` once per key; returns {trial: error} for the
+    trials that failed. ``config.num_threads`` must be set (``run_trials`` resolves it).
 
     Uses the Ray connection of this process if there is one. Otherwise it connects to ``ray_address`` (a running
     cluster: ``"auto"``, ``"HEAD_IP:6379"``, or ``"ray://HEAD_IP:10001"`` with ``ray[client]``); when that is
@@ -88,11 +84,10 @@ def run_on_ray(config: ExperimentConfig, trials: list[int], done: set, progress,
     from ray.util.queue import Queue
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    check_resources(config)
     started = not ray.is_initialized()
     if started:
         options = {"include_dashboard": False} if ray_address is None else {}
-        ray.init(address=ray_address, runtime_env=runtime_env(), **options)
+        ray.init(address=ray_address, runtime_env=runtime_env(config.task), **options)
     rows = None
     try:
         _check_cluster(ray, config)
@@ -105,11 +100,12 @@ def run_on_ray(config: ExperimentConfig, trials: list[int], done: set, progress,
         )
         worker_config = dataclasses.replace(config, results_csv=str(Path(config.results_csv).resolve()),
                                             progress=False)
+        registered = Tasks.registered_tasks()
         pending = {
-            task.remote(worker_config, trial, {key for key in done if key[0] == trial}, rows): trial
+            task.remote(worker_config, trial, {key for key in done if key[0] == trial}, rows, registered): trial
             for trial in trials
         }
-        writer = _Writer(config.results_csv, done, progress)
+        writer = _Writer(sink, done, progress)
         failures: dict[int, BaseException] = {}
         try:
             while pending:
@@ -138,25 +134,31 @@ def run_on_ray(config: ExperimentConfig, trials: list[int], done: set, progress,
             ray.shutdown()
 
 
-def _run_trial_task(config: ExperimentConfig, trial: int, done: set, rows) -> None:
-    """The Ray task: the local trial function, its rows put on the driver's queue."""
+def _run_trial_task(config: ExperimentConfig, trial: int, done: set, rows, registered: dict) -> None:
+    """The Ray task: the driver's registered tasks registered here too, then the local trial function, its rows put
+    on the driver's queue."""
+    for name, build_task in registered.items():
+        Tasks.register_task(name, build_task)
     run_trial(config, trial, sink=rows.put, done=done)
 
 
-def runtime_env() -> dict:
+def runtime_env(task: str | None = None) -> dict:
     """The Ray job ``runtime_env`` that ships this project's packages to every node (Ray accepts local folders only
-    at the job level). ``run_trials`` uses it when it connects; pass it yourself when you call ``ray.init``:
-    ``ray.init(address="auto", runtime_env=ray_backend.runtime_env())``."""
+    at the job level), and, for a task given as an import path (``"my_module:build_task"``), its top-level module
+    when that is a local file or folder rather than an installed package (installed ones must be installed on
+    every node too). ``run_trials`` uses it when it connects; pass it yourself when you call ``ray.init``:
+    ``ray.init(address="auto", runtime_env=ray_backend.runtime_env(config.task))``."""
     packages = [str(Path(package.__file__).parent)
                 for package in (Schema, Runs, Tasks, WeightImportance, Aggregation, Experiment)]
+    packages.extend(_local_task_module(task))
     env_vars = {name: os.environ[name] for name in ("TF_CPP_MIN_LOG_LEVEL",) if name in os.environ}
     return {"py_modules": packages, "excludes": ["__pycache__"], "env_vars": env_vars}
 
 
 def _trial_env_vars(config: ExperimentConfig) -> dict:
-    """Size TensorFlow's thread pool to the CPUs a trial asked for, and let trials that share a GPU grow their
-    GPU memory rather than each taking all of it."""
-    return {"TF_NUM_INTRAOP_THREADS": str(max(1, math.ceil(config.num_cpus_per_trial))),
+    """TensorFlow's intra-op threads as the configuration says (set before the worker's TensorFlow starts), and
+    GPU memory that grows, so that trials sharing a GPU do not each take all of it."""
+    return {"TF_NUM_INTRAOP_THREADS": str(config.num_threads),
             "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
 
 
@@ -189,8 +191,8 @@ def _task_error(error) -> BaseException:
 class _Writer:
     """Appends rows to the results CSV once per key (a retried task can send a row again)."""
 
-    def __init__(self, results_csv, done: set, progress):
-        self.writer = results_writer(results_csv)
+    def __init__(self, sink: RowSink, done: set, progress):
+        self.sink = sink
         self.recorded = set(done)
         self.progress = progress
         self.num_rows = 0
@@ -203,6 +205,18 @@ class _Writer:
                 self.recorded.add(key)
                 new.append(row)
         if new:
-            self.writer.append(new)
+            self.sink(new)
             self.num_rows += len(new)
             self.progress.set_postfix(rows=self.num_rows)
+
+
+def _local_task_module(task: str | None) -> list[str]:
+    """The file or folder of an import-path task's top-level module, if it is not an installed package."""
+    if not task or not Tasks.is_entry_point(task):
+        return []
+    spec = importlib.util.find_spec(task.partition(":")[0].split(".")[0])
+    if spec is None or spec.origin is None or any(part in ("site-packages", "dist-packages")
+                                                  for part in Path(spec.origin).parts):
+        return []
+    origin = Path(spec.origin)
+    return [str(origin.parent if spec.submodule_search_locations else origin)]

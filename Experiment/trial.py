@@ -2,8 +2,12 @@
 (``Experiment.grid.EpochGrid``).
 
 A trial is a plain function of (configuration, trial index): ``run_trial(config, trial)``. Rows are appended and
-flushed after every evaluation; the state at each measured epoch is checkpointed, so running the same
-configuration again skips what is recorded and goes on where the trial stopped.
+flushed after every evaluation, and the state at every measured epoch is checkpointed
+(``Runs.checkpoints``). Running the same configuration again measures exactly the rows missing from the results
+file, whichever they are: a measured epoch that lacks rows is measured again from its checkpoint, or, where its
+checkpoint is missing or cannot be read, from the latest earlier state trained on (from scratch if there is none).
+Training is deterministic (seeded order, state restored exactly), so every row equals that of a run that never
+stopped.
 """
 
 from __future__ import annotations
@@ -16,68 +20,120 @@ import Tasks
 from Experiment.config import ExperimentConfig
 from Experiment.grid import EpochGrid, RowSink, expected_keys
 from Experiment.measures import build_measures
-from Experiment.results import read_keys, results_writer
-from Runs.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
+from Experiment.results import WRITER, keys_of, read_keys
+from Runs.checkpoints import (CheckpointError, checkpoints, load_checkpoint, remove_leftover_files, save_checkpoint,
+                              set_aside)
 from Runs.evaluation import Evaluator
 from Runs.progress import BatchProgress
+from Runs.run_files import RunFiles
+from Runs.threads import num_threads_in_use, use_num_threads
 from Runs.training import fit_epoch
+from Schema import THRESHOLDING_COLUMNS
 
 
 def trial_complete(config: ExperimentConfig, trial: int, done: set) -> bool:
     """Whether every row of ``trial`` is among the recorded keys ``done``."""
-    return all(expected_keys(config, trial, epoch) <= done for epoch in config.measured_epochs())
+    return not missing_epochs(config, trial, done)
+
+
+def missing_epochs(config: ExperimentConfig, trial: int, done: set) -> list[int]:
+    """The measured epochs of ``trial`` with a row that is not among the recorded keys ``done``."""
+    return [epoch for epoch in config.measured_epochs() if not expected_keys(config, trial, epoch) <= done]
 
 
 def run_trial(config: ExperimentConfig, trial: int, sink: RowSink | None = None, done: set | None = None) -> None:
     """Run (or resume) trial ``trial`` of ``config``: a plain function of its arguments and the files it writes.
 
-    ``sink`` receives each new batch of rows (default: appended to ``config.results_csv``); ``done`` is the set
-    of row keys already recorded (default: read from ``config.results_csv``).
+    ``sink`` receives each new batch of rows and ``done`` holds the keys of the rows already recorded (read from
+    ``config.results_csv`` if None); ``run_trials`` passes both and holds the results file. Without a ``sink`` the
+    trial holds the file itself as ``run_trials`` does (lock, repair, recorded configuration; ``Runs.run_files``)
+    and appends to it.
     """
-    seed = config.trial_seed(trial)
-    if sink is None:
-        sink = results_writer(config.results_csv).append
-    if done is None:
-        done = read_keys(config.results_csv)
-    done = {key for key in done if key[0] == trial}
+    if sink is not None:
+        _run(config, trial, sink, read_keys(config.results_csv) if done is None else set(done))
+        return
+    with RunFiles(config, THRESHOLDING_COLUMNS, WRITER, default_num_threads=num_threads_in_use()) as files:
+        config = files.config
+        recorded = keys_of(files.rows()) | set(done or ())
+        if trial_complete(config, trial, recorded):
+            return
+        use_num_threads(config.num_threads)
+        work = _Trial(config, trial)  # builds the task's data first: a bad option fails before anything is written
+        files.save_config()
+        work.run(files.writer.append, recorded)
+
+
+def _run(config: ExperimentConfig, trial: int, sink: RowSink, done: set) -> None:
     if trial_complete(config, trial, done):
         return
+    if config.num_threads is not None:
+        use_num_threads(config.num_threads)
+    _Trial(config, trial).run(sink, done)
 
-    task = Tasks.get_task(config.task, seed=seed, **config.task_options)
-    model = task.model
-    measures = build_measures(config, seed)
-    callbacks = [callback for measure in measures.values() for callback in measure.callbacks()]
 
-    x_train, y_train = task.train
-    validation = tuple(a[: config.num_validation_examples] for a in task.validation)
-    train_subset = tuple(a[: config.num_train_examples] for a in task.train)
-    classification = task.num_classes is not None
-    evaluate_validation = Evaluator(model, task.loss, validation, config.evaluation_batch_size, classification)
-    evaluate_train = Evaluator(model, task.loss, train_subset, config.evaluation_batch_size, classification)
-    importance_data = tuple(a[: config.num_importance_examples] for a in task.train)
+class _Trial:
+    """A trial's task, model, measures and evaluators, and the epoch its model has been trained to."""
 
-    def grid(epoch: int) -> EpochGrid:
-        return EpochGrid(config, trial, epoch, task.name, model, measures, importance_data, evaluate_validation,
-                         evaluate_train)
+    def __init__(self, config: ExperimentConfig, trial: int):
+        self.config, self.trial = config, trial
+        self.seed = config.trial_seed(trial)
+        self.task = Tasks.get_task(config.task, seed=self.seed, **config.task_options)
+        self.model = self.task.model
+        self.measures = build_measures(config, self.seed)
+        self.callbacks = [callback for measure in self.measures.values() for callback in measure.callbacks()]
+        classification = self.task.num_classes is not None
+        validation = tuple(a[: config.num_validation_examples] for a in self.task.validation)
+        train_subset = tuple(a[: config.num_train_examples] for a in self.task.train)
+        self.evaluate_validation = Evaluator(self.model, self.task.loss, validation, config.evaluation_batch_size,
+                                             classification)
+        self.evaluate_train = Evaluator(self.model, self.task.loss, train_subset, config.evaluation_batch_size,
+                                        classification)
+        self.importance_data = tuple(a[: config.num_importance_examples] for a in self.task.train)
+        self.epoch = 0
 
-    start = 0
-    checkpoint = latest_checkpoint(config.results_csv, trial)
-    if checkpoint is not None:
-        start, file = checkpoint
-        load_checkpoint(file, model, measures)
-        if not expected_keys(config, trial, start) <= done:
-            grid(start).run(sink, done)
+    def run(self, sink: RowSink, done: set) -> None:
+        """Measure the rows not in ``done``: for each measured epoch that lacks some, bring the model to that epoch
+        (its checkpoint, else the latest earlier state trained on) and run its grid."""
+        config = self.config
+        remove_leftover_files(config.results_csv, self.trial)
+        saved = checkpoints(config.results_csv, self.trial)
+        bar = tqdm(total=config.epochs, desc=f"trial {self.trial} epochs", disable=not config.progress, unit="epoch")
+        try:
+            for epoch in missing_epochs(config, self.trial, done):
+                self._load_latest(saved, epoch)
+                bar.n = self.epoch
+                bar.refresh()
+                while self.epoch < epoch:
+                    self._train_next_epoch(saved, bar)
+                EpochGrid(config, self.trial, epoch, self.task.name, self.model, self.measures, self.importance_data,
+                          self.evaluate_validation, self.evaluate_train).run(sink, done)
+        finally:
+            bar.close()
 
-    batch_size = config.batch_size or task.batch_size
-    steps = math.ceil(len(x_train) / batch_size)
-    measured = config.measured_epochs()
-    epochs = tqdm(range(start + 1, config.epochs + 1), desc=f"trial {trial} epochs", initial=start,
-                  total=config.epochs, disable=not config.progress, unit="epoch")
-    for epoch in epochs:
-        history = fit_epoch(model, x_train, y_train, batch_size=batch_size, order_key=[seed, epoch], epoch=epoch,
-                            callbacks=[*callbacks, BatchProgress(steps, f"epoch {epoch}", config.progress)])
-        epochs.set_postfix(loss=f"{history.history['loss'][-1]:.4f}")
-        if epoch in measured:
-            save_checkpoint(config.results_csv, trial, epoch, model, measures)
-            grid(epoch).run(sink, done)
-    epochs.close()
+    def _load_latest(self, saved: dict, epoch: int) -> None:
+        """Load the latest checkpoint after the model's epoch and up to ``epoch`` that can be read; one that cannot
+        is set aside (``Runs.checkpoints.set_aside``) and the next earlier one tried."""
+        for candidate in sorted((e for e in saved if self.epoch < e <= epoch), reverse=True):
+            try:
+                load_checkpoint(saved[candidate], self.model, self.measures)
+            except CheckpointError as error:
+                set_aside(saved.pop(candidate), error, f"from the latest earlier state it can read (now epoch "
+                          f"{max([e for e in saved if self.epoch < e < candidate], default=self.epoch)}), training "
+                          f"again up to epoch {epoch}")
+                continue
+            self.epoch = candidate
+            return
+
+    def _train_next_epoch(self, saved: dict, bar) -> None:
+        config, epoch = self.config, self.epoch + 1
+        batch_size = config.batch_size or self.task.batch_size
+        x_train, y_train = self.task.train
+        steps = math.ceil(len(x_train) / batch_size)
+        history = fit_epoch(self.model, x_train, y_train, batch_size=batch_size, order_key=[self.seed, epoch],
+                            epoch=epoch, callbacks=[*self.callbacks,
+                                                    BatchProgress(steps, f"epoch {epoch}", config.progress)])
+        self.epoch = epoch
+        bar.update(1)
+        bar.set_postfix(loss=f"{history.history['loss'][-1]:.4f}")
+        if epoch in config.measured_epochs() and epoch not in saved:
+            saved[epoch] = save_checkpoint(config.results_csv, self.trial, epoch, self.model, self.measures)

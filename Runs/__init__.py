@@ -1,10 +1,14 @@
 """The run layer under both runners (``Experiment``, ``SequentialLearning``): what running an experiment needs
 whatever is measured.
 
-- ``records``: flat configuration dataclasses (``ConfigRecord``), validation helpers, the resume check;
+- ``records``: flat configuration dataclasses (``ConfigRecord``: JSON, identity), validation helpers;
 - ``paths``: every output path, from a run's ``results_csv``;
-- ``files``: atomic writes;
-- ``results``: the tidy CSV writer and reader;
+- ``files``: atomic writes, the check that a path can be written;
+- ``locks``: the lock a run holds on its results file;
+- ``results``: the tidy CSV writer and reader, and the repair of a partial last line;
+- ``run_files``: what a run holds while it writes (``RunFiles``: lock, repair, recorded configuration), opened
+  the same way by both runners;
+- ``threads``: TensorFlow's intra-op thread count, which results depend on;
 - ``evaluation``: loss and accuracy by compiled forward passes (``Evaluator``);
 - ``progress``: a tqdm bar over training batches;
 - ``training``: one epoch in a seeded order;

@@ -2,7 +2,8 @@
 
     results/digits.csv                      the rows (all trials, keyed by ``trial``)
     results/digits.json                     the configuration that produced them
-    results/digits_checkpoints/trial_3/     model, optimizer and tracker state at a measured epoch
+    results/digits.csv.lock                 the lock a run holds while it writes (pid, host, start time)
+    results/digits_checkpoints/trial_3/     model, optimizer and tracker state, one file per measured epoch
 """
 
 from __future__ import annotations
@@ -29,10 +30,26 @@ def config_json(results: str | Path) -> Path:
     return Schema.config_path(results)
 
 
-def checkpoint_dir(results: str | Path, trial: int) -> Path:
+def lock_file(results: str | Path) -> Path:
     path = Path(results)
-    return path.with_name(path.stem + "_checkpoints") / f"trial_{trial}"
+    return path.with_name(path.name + ".lock")
+
+
+def checkpoint_root(results: str | Path) -> Path:
+    path = Path(results)
+    return path.with_name(path.stem + "_checkpoints")
+
+
+def checkpoint_dir(results: str | Path, trial: int) -> Path:
+    return checkpoint_root(results) / f"trial_{trial}"
 
 
 def checkpoint_file(results: str | Path, trial: int, epoch: int) -> Path:
     return checkpoint_dir(results, trial) / f"epoch_{epoch}.npz"
+
+
+def importances_file(results: str | Path, trial: int, epoch: int, measure: str) -> Path:
+    """Where ``save_importances`` keeps one measure's importances of one trial and measured epoch."""
+    path = Path(results)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", measure)
+    return path.with_name(path.stem + "_importances") / f"trial_{trial}" / f"epoch_{epoch}" / f"{name}.npz"

@@ -8,7 +8,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-import Schema
 from Runs.files import write_atomically
 
 
@@ -22,6 +21,12 @@ def check_optional_int(name: str, value, minimum: int) -> None:
     """As ``check_int``, but None is allowed (meaning "all")."""
     if value is not None:
         check_int(name, value, minimum)
+
+
+def check_number(name: str, value, minimum: float) -> None:
+    """A ValueError unless ``value`` is a finite number (int or float, not a bool) ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not minimum <= value < float("inf"):
+        raise ValueError(f"{name} must be a number >= {minimum}; got {value!r}.")
 
 
 def as_list(name: str, value, scalars: tuple[type, ...] = (str,)) -> list:
@@ -51,9 +56,13 @@ class ConfigRecord:
     """Mixin for a flat configuration dataclass: JSON round trip and the fields that differ from another.
 
     ``EXECUTION_FIELDS`` names the fields that say how to run, not what is measured; they may differ on resume.
+    ``RECORDED_ONLY`` names what is recorded but is not part of the experiment's identity either: where the files
+    are (``results_csv``: a moved folder, or ``./x.csv`` for ``x.csv``, is the same run) and where the data were
+    read from (the task option ``data_dir``); ``FIELD.KEY`` names a key of a dict field.
     """
 
     EXECUTION_FIELDS: tuple[str, ...] = ()
+    RECORDED_ONLY: tuple[str, ...] = ("results_csv", "task_options.data_dir")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -71,34 +80,37 @@ class ConfigRecord:
 
     @classmethod
     def load(cls, path: str | Path):
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """The configuration saved in ``path``; a ``ConfigFileError`` naming the file if it cannot be read or is not
+        a configuration of this kind (a file cut short, edited by hand, or of another runner)."""
+        path = Path(path)
+        try:
+            values = json.loads(path.read_text())
+            if not isinstance(values, dict):
+                raise ValueError(f"it holds a {type(values).__name__}, not a JSON object")
+            return cls.from_dict(values)
+        except (OSError, ValueError, TypeError) as error:  # json.JSONDecodeError is a ValueError
+            raise ConfigFileError(f"{path} is not a readable {cls.__name__} ({type(error).__name__}: {error})."
+                                  ) from error
 
     def differences(self, other) -> dict[str, tuple]:
         """Fields that change what is measured and differ between ``self`` and ``other``: name -> (self, other)."""
-        mine, theirs = _normalised(self.to_dict()), _normalised(other.to_dict())
-        return {name: (mine[name], theirs[name]) for name in mine
-                if name not in self.EXECUTION_FIELDS and mine[name] != theirs[name]}
+        ignored = (*self.EXECUTION_FIELDS, *self.RECORDED_ONLY)
+        mine, theirs = _identity(self.to_dict(), ignored), _identity(other.to_dict(), ignored)
+        return {name: (mine.get(name), theirs.get(name)) for name in sorted(set(mine) | set(theirs))
+                if mine.get(name) != theirs.get(name)}
 
 
-def _normalised(values: dict) -> dict:
-    return json.loads(json.dumps(values, sort_keys=True))
+class ConfigFileError(ValueError):
+    """A configuration file that cannot be read."""
 
 
-def check_or_save_config(config: ConfigRecord, results_csv: str | Path) -> None:
-    """Save ``config`` beside the results, or check it against the one already there (a clear error if not)."""
-    csv_path, json_path = Path(results_csv), Schema.config_path(results_csv)
-    if json_path.exists():
-        differences = config.differences(type(config).load(json_path))
-        if differences:
-            lines = "\n".join(f"  {name}: given {given!r}, recorded {recorded!r}"
-                              for name, (given, recorded) in sorted(differences.items()))
-            raise ValueError(
-                f"{csv_path} holds results of a different configuration ({json_path}). Differences:\n{lines}\n"
-                "Use another results_csv for this configuration, or the recorded values to resume."
-            )
-    elif csv_path.exists() and csv_path.stat().st_size > 0:
-        raise ValueError(
-            f"{csv_path} exists but its configuration {json_path} does not, so the runner cannot tell whether its "
-            "rows belong to this configuration. Move the file away or choose another results_csv."
-        )
-    config.save(json_path)
+def _identity(values: dict, ignored: tuple[str, ...]) -> dict:
+    """``values`` as JSON would give them back, without the ``ignored`` fields and ``FIELD.KEY`` dict keys."""
+    values = json.loads(json.dumps(values, sort_keys=True))
+    for name in ignored:
+        field_name, _, key = name.partition(".")
+        if not key:
+            values.pop(field_name, None)
+        elif isinstance(values.get(field_name), dict):
+            values[field_name].pop(key, None)
+    return values

@@ -1,11 +1,17 @@
 """The tidy results file shared by the runners: rows appended and flushed as soon as they are measured, a header
 written once, a partial last line (a crash while writing) cut, and rows read back with their columns checked.
+
+One rule: a crash can only leave a partial *last* line, and it is cut (``repair_partial_last_line``) by the run
+that holds the file (``Runs.run_files.RunFiles``) before anything reads it; ``read_rows`` never returns a line that
+lacks its newline either, so nothing ever reads half a row (a value cut short, such as 2.30 read as 2.0).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
 from pathlib import Path
 
 
@@ -29,27 +35,70 @@ class ResultsWriter:
             handle.flush()
 
 
-def repair_partial_last_line(path: Path) -> None:
-    """A crash while writing can leave half a row: cut it so the file stays a valid CSV."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    data = path.read_bytes()
-    if not data.endswith(b"\n"):
-        path.write_bytes(data[: data.rfind(b"\n") + 1])
+def repair_partial_last_line(path: str | Path) -> int:
+    """Cut a partial last line (a crash while writing a row) so the file ends with a whole row; returns the number
+    of bytes cut. The file is truncated in place: the whole rows before it are never rewritten."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    size = path.stat().st_size
+    end = _end_of_last_line(path, size)
+    if end < size:
+        os.truncate(path, end)
+    return size - end
+
+
+def _end_of_last_line(path: Path, size: int, block: int = 1 << 16) -> int:
+    """The offset just after the file's last newline (0 if it has none), read backwards from the end."""
+    with path.open("rb") as handle:
+        position = size
+        while position > 0:
+            start = max(0, position - block)
+            handle.seek(start)
+            found = handle.read(position - start).rfind(b"\n")
+            if found >= 0:
+                return start + found + 1
+            position = start
+    return 0
+
+
+def has_rows(path: str | Path) -> bool:
+    """Whether ``path`` holds a whole line after its header (whatever its columns)."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    with path.open("rb") as handle:
+        handle.readline()
+        return handle.readline().endswith(b"\n")
 
 
 def read_rows(path: str | Path, columns: tuple[str, ...], writer: str) -> list[dict]:
-    """The rows of ``path`` as dicts of strings ([] if it does not exist); a clear error if its header is not
-    ``columns`` (``writer`` names the runner that writes such files)."""
+    """The whole rows of ``path`` as dicts of strings ([] if it does not exist; a partial last line is left out);
+    a clear error if its header is not ``columns`` (``writer`` names the runner that writes such files) or a line
+    has the wrong number of fields."""
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
         return []
     with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != tuple(columns):
-            raise ValueError(f"{path} has columns {reader.fieldnames}, expected {list(columns)}: it was not written "
-                             f"by this version of {writer}. Choose another results_csv.")
-        return [row for row in reader if row.get("trial") not in (None, "")]
+        text = handle.read()
+    text = text[: text.rfind("\n") + 1]
+    if not text:
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != tuple(columns):
+        raise ValueError(f"{path} has columns {reader.fieldnames}, expected {list(columns)}: it was not written "
+                         f"by this version of {writer}. Choose another results_csv.")
+    rows = []
+    for row in reader:
+        if None in row or None in row.values():
+            raise ValueError(
+                f"Line {reader.line_num} of {path} does not have the {len(columns)} fields of a row: the file was "
+                "edited or damaged in the middle. Delete that line (a resumed run measures its row again) and run "
+                "again."
+            )
+        if row["trial"] != "":
+            rows.append(row)
+    return rows
 
 
 def _format(value):

@@ -23,22 +23,25 @@ def capture(model: keras.Model, measures: dict) -> dict[str, np.ndarray]:
 
 def restore(model: keras.Model, measures: dict, arrays: dict[str, np.ndarray], source: str = "the saved state") \
         -> None:
-    """Assign what ``capture`` returned to the model, its optimizer and the measures."""
-    variables = model.variables
-    model_keys = _indexed(arrays, "model/")
-    if len(model_keys) != len(variables):
-        raise ValueError(f"{source} holds {len(model_keys)} model variables, the model has {len(variables)}.")
-    for key, variable in zip(model_keys, variables):
-        variable.assign(arrays[key])
+    """Assign what ``capture`` returned to the model, its optimizer and the measures. The model's and optimizer's
+    variables are checked against ``arrays`` (count and shapes) before any is assigned, so a ``ValueError`` leaves
+    them as they were."""
     optimizer = model.optimizer
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
-    optimizer_keys = _indexed(arrays, "optimizer/")
-    if len(optimizer_keys) != len(optimizer.variables):
-        raise ValueError(f"{source} holds {len(optimizer_keys)} optimizer variables, the optimizer has "
-                         f"{len(optimizer.variables)}.")
-    for key, variable in zip(optimizer_keys, optimizer.variables):
-        variable.assign(arrays[key])
+    pairs = []
+    for prefix, variables, owner in (("model/", model.variables, "the model"),
+                                     ("optimizer/", optimizer.variables, "the optimizer")):
+        keys = _indexed(arrays, prefix)
+        if len(keys) != len(variables):
+            raise ValueError(f"{source} holds {len(keys)} {prefix[:-1]} variables, {owner} has {len(variables)}.")
+        for key, variable in zip(keys, variables):
+            if tuple(np.shape(arrays[key])) != tuple(variable.shape):
+                raise ValueError(f"{source} holds {key} of shape {np.shape(arrays[key])}, {owner}'s variable "
+                                 f"{variable.path} has shape {tuple(variable.shape)}.")
+            pairs.append((variable, arrays[key]))
+    for variable, value in pairs:
+        variable.assign(value)
     for name, measure in measures.items():
         prefix = f"measure/{name}/"
         state: dict[str, list] = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 THRESHOLDING_COLUMNS = (
     "trial", "seed", "task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
-    "replacement", "threshold", "fraction_removed", "loss", "accuracy", "val_loss", "val_accuracy",
+    "parameters", "replacement", "threshold", "fraction_removed", "loss", "accuracy", "val_loss", "val_accuracy",
     "chance_val_loss",
 )
 THRESHOLDING_KEY_COLUMNS = ("trial", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
@@ -39,6 +39,9 @@ NO_AGGREGATION = "none"
 # The sequential ``measure`` of plain fine-tuning (no penalty, run at λ = 0 only), and of Ω = 1.
 NO_PENALTY = "none"
 UNIFORM_PENALTY = "uniform"
+
+# ``parameters`` of a run that thresholds every trainable tensor (and of results written before the column).
+ALL_PARAMETERS = "all"
 
 # Digits of a fraction kept when rows are keyed (thresholds, λ), so 0.1 written and read back is the same key.
 KEY_DIGITS = 10

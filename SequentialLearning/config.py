@@ -10,25 +10,18 @@ from dataclasses import dataclass, field
 
 import Tasks
 from Runs import paths
-from Runs.records import (
-    ConfigRecord,
-    as_list,
-    check_choices,
-    check_int,
-    check_optional_int,
-    check_results_csv,
-)
+from Runs.records import ConfigRecord, as_list, check_choices, check_int, check_optional_int, check_results_csv
 from Schema import NO_PENALTY
 from SequentialLearning.ewc import VARIANTS
 from SequentialLearning.importance import available_importances, get_importance
-from SequentialLearning.models import MODELS
+from SequentialLearning.models import check_model
 from SequentialLearning.normalization import NORMALIZATIONS
 from SequentialLearning.registry import available_sequences
 
 RESULTS_PREFIX = "sequential_"
 
 # Fields that say how to run, not what is measured: they may change between a run and its resumption.
-EXECUTION_FIELDS = ("num_trials", "evaluation_batch_size", "progress")
+EXECUTION_FIELDS = ("num_trials", "evaluation_batch_size", "progress", "verbose")
 
 
 @dataclass
@@ -43,7 +36,8 @@ class SequentialConfig(ConfigRecord):
         num_tasks: number of tasks (for ``split``: the classes cut into that many consecutive groups; taken
             from ``splits`` when those are given).
         splits: for ``split``, the class groups, e.g. ``[[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]`` (empty: by num_tasks).
-        model: ``"task"`` (the task's default model) or ``"mlp"`` (no BatchNormalization; see ``models.py``).
+        model: ``"task"`` (the task's default model), ``"mlp"`` (no BatchNormalization), ``"mlp:256,256"``, ...
+            (``SequentialLearning.MODELS``; see ``models.py``).
         seed: seed of trial 0; trial k uses ``seed + k`` for the model, the data order, the permutations and the
             measures' seeds.
         num_trials: independent trials; all go to ``results_csv`` keyed by ``trial``.
@@ -60,9 +54,13 @@ class SequentialConfig(ConfigRecord):
         num_validation_examples: validation examples per task evaluated (None: all).
         num_importance_examples: training examples of a task given to a measure after it (None: all).
         evaluation_batch_size: examples per compiled forward pass when evaluating.
+        num_threads: TensorFlow's intra-op threads, which the numbers depend on by round-off (``Runs/threads.py``).
+            None: the count recorded beside the results when resuming, else TensorFlow's default on this machine
+            (its CPUs). The count used is recorded, and a resumed run must use it.
         results_csv: where rows are appended; the configuration goes to the same path with ``.json``. None:
             ``results/sequential_<task>.csv``.
         progress: show tqdm progress bars.
+        verbose: show TensorFlow's start-up and retracing log lines in the notebook (``Runs.quiet``).
     """
 
     EXECUTION_FIELDS = EXECUTION_FIELDS
@@ -87,8 +85,10 @@ class SequentialConfig(ConfigRecord):
     num_validation_examples: int | None = None
     num_importance_examples: int | None = 500
     evaluation_batch_size: int = 1024
+    num_threads: int | None = None
     results_csv: str | None = None
     progress: bool = True
+    verbose: bool = False
 
     def __post_init__(self):
         for name in ("measures", "ewc_lambdas", "splits"):
@@ -103,20 +103,16 @@ class SequentialConfig(ConfigRecord):
         self.ewc_decay = float(self.ewc_decay)
 
     def _validate(self) -> None:
-        if self.task not in Tasks.available_tasks():
-            raise ValueError(f"Unknown task {self.task!r}; valid tasks: {Tasks.available_tasks()}.")
-        valid_options = [o for o in Tasks.task_options(self.task) if o != "labels"]
-        unknown = sorted(set(self.task_options) - set(valid_options))
-        if unknown:
-            raise ValueError(f"Unknown task option(s) {unknown} for {self.task!r}; valid: {valid_options} "
-                             "(the labels of each task come from splits).")
+        if "labels" in self.task_options:
+            raise ValueError("task_options may not hold 'labels': the labels of each task come from splits.")
+        Tasks.check_task_options(self.task, self.task_options)  # a clear error for an unknown task or option
         if self.sequence not in available_sequences():
             raise ValueError(f"Unknown sequence {self.sequence!r}; valid: {available_sequences()}.")
-        if self.model not in MODELS:
-            raise ValueError(f"Unknown model {self.model!r}; valid: {list(MODELS)}.")
+        check_model(self.model)
         for name in ("seed", "num_trials", "epochs", "num_tasks", "evaluation_batch_size"):
             check_int(name, getattr(self, name), minimum={"seed": 0, "num_tasks": 2}.get(name, 1))
-        for name in ("batch_size", "num_train_examples", "num_validation_examples", "num_importance_examples"):
+        for name in ("batch_size", "num_train_examples", "num_validation_examples", "num_importance_examples",
+                     "num_threads"):
             check_optional_int(name, getattr(self, name), minimum=1)
         if self.splits:
             if self.sequence != "split":

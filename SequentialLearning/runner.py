@@ -7,7 +7,9 @@ done once: the first task is trained, evaluated and consolidated, the learner's 
 each λ from scratch.
 
 A run (trial, measure, λ) writes its rows together when it ends; running the same configuration again skips the
-completed runs, removes the rows of a run cut short, and redoes it.
+completed runs, removes the rows of a run cut short, and redoes it. The results file is held as the thresholding
+runner holds its own (``Runs.run_files``): locked, repaired before it is read, and the sequence's data built
+before the configuration is written.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from Runs import paths
-from Runs.records import check_or_save_config
-from Schema import sequential_run_key
+from Runs.run_files import RunFiles
+from Runs.threads import num_threads_in_use, use_num_threads
+from Schema import SEQUENTIAL_COLUMNS, sequential_run_key
 from SequentialLearning.config import SequentialConfig
 from SequentialLearning.models import with_model
 from SequentialLearning.registry import get_sequence
-from SequentialLearning.results import completed_runs, drop_incomplete_runs, results_writer
+from SequentialLearning.results import WRITER, completed_runs, drop_incomplete_runs
 from SequentialLearning.sequence import TaskSequence
 from SequentialLearning.training import SequentialLearner
 
@@ -33,16 +36,30 @@ RowSink = Callable[[list[dict]], None]
 
 def run_sequential(config: SequentialConfig) -> Path:
     """Run (or resume) every trial of ``config``; returns the path of the results CSV."""
-    check_or_save_config(config, config.results_csv)
-    writer = results_writer(config.results_csv)
-    drop_incomplete_runs(config.results_csv, config.num_tasks)
-    done = completed_runs(config.results_csv, config.num_tasks)
-    runs = config.runs()
-    bar = tqdm(total=config.num_trials * len(runs), desc="sequential runs", disable=not config.progress, unit="run")
-    for trial in range(config.num_trials):
-        run_trial(config, trial, sink=writer.append, done=done, on_run_end=lambda: bar.update(1))
-    bar.close()
+    _run_held(config, range(config.num_trials))
     return paths.results_csv(config.results_csv)
+
+
+def _run_held(config: SequentialConfig, trials, on_run_end: Callable[[], None] | None = None) -> None:
+    """Run ``trials`` holding the results file (``Runs.run_files``): nothing is written before the sequence's data
+    are built, and the rows of runs cut short are removed before any run is redone."""
+    with RunFiles(config, SEQUENTIAL_COLUMNS, WRITER, default_num_threads=num_threads_in_use()) as files:
+        config = files.config
+        done = completed_runs(config.results_csv, config.num_tasks)
+        runs = config.runs()
+        if all(sequential_run_key(trial, measure, value) in done for trial in trials for measure, value in runs):
+            return
+        use_num_threads(config.num_threads)
+        build_sequence(config, config.trial_seed(0))  # bad splits or options fail before anything is written
+        files.save_config()
+        drop_incomplete_runs(config.results_csv, config.num_tasks)
+        bar = tqdm(total=len(trials) * len(runs), desc="sequential runs", disable=not config.progress, unit="run")
+        try:
+            for trial in trials:
+                run_trial(config, trial, sink=files.writer.append, done=done,
+                          on_run_end=on_run_end or (lambda: bar.update(1)))
+        finally:
+            bar.close()
 
 
 def build_sequence(config: SequentialConfig, seed: int) -> TaskSequence:
@@ -57,13 +74,17 @@ def run_trial(config: SequentialConfig, trial: int, sink: RowSink | None = None,
               on_run_end: Callable[[], None] | None = None) -> None:
     """Run (or resume) trial ``trial``: every (measure, λ) not in ``done`` (default: read from the CSV).
 
-    ``sink`` receives the rows of each finished run (default: appended to ``config.results_csv``).
+    ``sink`` receives the rows of each finished run; without one, the trial holds ``config.results_csv`` as
+    ``run_sequential`` does and appends to it.
     """
-    seed = config.trial_seed(trial)
     if sink is None:
-        sink = results_writer(config.results_csv).append
+        _run_held(config, [trial], on_run_end)
+        return
+    seed = config.trial_seed(trial)
     if done is None:
         done = completed_runs(config.results_csv, config.num_tasks)
+    if config.num_threads is not None:
+        use_num_threads(config.num_threads)
     pending = {}
     for measure, ewc_lambda in config.runs():
         if sequential_run_key(trial, measure, ewc_lambda) in done:

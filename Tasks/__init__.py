@@ -19,7 +19,8 @@ a missing dataset was looked for and how to get it.
 
 from Tasks.base import Task, classification_loss, make_task, regression_loss, select_labels
 from Tasks.downloads import DatasetUnavailableError
-from Tasks.models import MODEL_CHOICES, build_named_model
+from Tasks.models import MODEL_CHOICES, build_named_model, parse_model_spec
+from Tasks.user_tasks import is_entry_point
 from Tasks.registry import (
     DEFAULT_TASK,
     TASKS,
@@ -42,6 +43,8 @@ __all__ = [
     "Task",
     "available_tasks",
     "build_named_model",
+    "is_entry_point",
+    "parse_model_spec",
     "check_task_options",
     "classification_loss",
     "get_task",

@@ -12,8 +12,8 @@ that differ. Beside the arrays: the measure's name, its options and free metadat
 JSON text, under keys that start with ``__`` (``RESERVED_KEYS``). No pickles: loading never runs code.
 
 Paths come from layer names. Keras numbers automatic names per process (``dense``, ``dense_1``, ...), so a second
-model of the same architecture built in the same process has other paths; give layers explicit names (or build
-the model first in a fresh process) to load a file into a model other than the one it was computed on.
+model of the same architecture built in the same process has other paths: where the paths differ only in those
+numbers and the tensors match one to one in order, kind and shape, they are matched in order.
 
 The file is written atomically: to a temporary file in the same folder, flushed to disk (fsync), then renamed
 over ``path``, so a reader never sees half a file and an interrupted run leaves the old file intact.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -123,9 +124,17 @@ def read_importances_info(path) -> dict:
 
 def load_importances(path, model: keras.Model) -> list[np.ndarray]:
     """The importances saved in ``path``, one float64 array per ``model.trainable_weights`` entry in that order;
-    an error naming the paths that are missing, extra or of another shape when the model does not match."""
+    an error naming the paths that are missing, extra or of another shape when the model does not match.
+
+    Arrays are matched by variable path. A model built again from the same code in one process gets other
+    automatic layer names (``conv2d_3`` for ``conv2d``); when the paths differ only in such numbers, and the
+    tensors match in order, kind (``kernel``, ``bias``, ...) and shape, they are matched in order."""
     info, arrays = _read(path)
     paths = _paths(model)
+    if _same_structure(info["paths"], arrays, model):
+        # Another build of the same architecture: Keras numbered its automatic layer names on, so the paths
+        # differ only in those numbers; the tensors match one to one in order, kind and shape.
+        return [arrays[p].astype(np.float64) for p in info["paths"]]
     missing = [p for p in paths if p not in arrays]
     extra = [p for p in info["paths"] if p not in set(paths)]
     mismatched = [f"{v.path}: file {arrays[v.path].shape}, model {tuple(v.shape)}" for v in model.trainable_weights
@@ -138,3 +147,17 @@ def load_importances(path, model: keras.Model) -> list[np.ndarray]:
                          f"model {model.name!r}; " + "; ".join(problems) + ". They are matched by variable path "
                          "(layer names; Keras numbers automatic names per process, see WeightImportance.saved).")
     return [arrays[p].astype(np.float64) for p in paths]
+
+
+def _same_structure(saved_paths: list[str], arrays: dict, model: keras.Model) -> bool:
+    """Whether the saved tensors match ``model.trainable_weights`` in order, in the layer names up to Keras'
+    automatic numbering (``dense_4`` ~ ``dense``), in kind and in shape."""
+    weights = model.trainable_weights
+    if len(saved_paths) != len(weights):
+        return False
+    return all(_unnumbered(saved) == _unnumbered(weight.path) and arrays[saved].shape == tuple(weight.shape)
+               for saved, weight in zip(saved_paths, weights))
+
+
+def _unnumbered(path: str) -> str:
+    return "/".join(re.sub(r"_\d+$", "", part) for part in path.split("/"))

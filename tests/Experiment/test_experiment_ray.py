@@ -144,6 +144,29 @@ def test_ray_failed_trial_is_reported_and_the_others_complete(local_ray, make_co
     check_failed_trial_then_resume(tiny_config(make_config, tmp_path / "ray.csv"), "ray")
 
 
+def test_ray_runs_registered_tasks_and_measures_a_half_written_row_again(local_ray, make_config, tmp_path):
+    import Tasks
+
+    def registered_digits(seed=0, **options):  # defined here, so it exists in no module a worker could import
+        return Tasks.get_task("digits", seed=seed, **options)
+
+    Tasks.register_task("registered_digits", registered_digits)
+    try:
+        config = tiny_config(make_config, tmp_path / "ray.csv", task="registered_digits", backend="ray")
+        run_trials(config, num_trials=1)
+        first = sorted_rows(config.results_csv)
+        assert len(first) == ROWS_PER_TRIAL
+        for keep in (5, -8):  # a row cut inside the key columns, then one cut in its last value
+            lines = Path(config.results_csv).read_text().splitlines(keepends=True)
+            Path(config.results_csv).write_text("".join(lines[:-1]) + lines[-1][:keep])
+            with pytest.warns(RuntimeWarning, match="ended in a partial row"):
+                run_trials(config, num_trials=1)
+            pd.testing.assert_frame_equal(sorted_rows(config.results_csv), first, check_exact=False, rtol=0,
+                                          atol=1e-12)
+    finally:
+        Tasks.unregister_task("registered_digits")
+
+
 def test_ray_checks_the_resources_a_trial_asks_for(local_ray, make_config, tmp_path):
     with pytest.raises(ValueError, match="whole number"):
         run_trials(tiny_config(make_config, tmp_path / "a.csv", num_gpus_per_trial=1.5), backend="ray")

@@ -107,3 +107,16 @@ def test_ewc_consolidates_loaded_importances_as_computed_ones(digits, tmp_path):
     for a, b in zip(loaded.get_consolidation()["sums"], computed.get_consolidation()["sums"]):
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
+
+
+def test_a_second_build_of_the_same_architecture_loads_by_order(tmp_path):
+    import Tasks
+    import WeightImportance
+
+    first = Tasks.get_task("digits", seed=0).model
+    second = Tasks.get_task("digits", seed=1).model  # same code, other automatic layer names
+    assert [w.path for w in first.trainable_weights] != [w.path for w in second.trainable_weights]
+    importances = WeightImportance.get_measure("magnitude").compute(first)
+    file = WeightImportance.save_importances(tmp_path / "m.npz", first, importances, measure="magnitude")
+    for loaded, saved in zip(WeightImportance.load_importances(file, second), importances):
+        np.testing.assert_array_equal(loaded, saved)
