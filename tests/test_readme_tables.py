@@ -29,3 +29,29 @@ def test_the_oracle_table_is_the_stored_oracle_run():
     for measure, value in shown.items():
         assert value == round(stored.loc[measure, "spearman"], 2), measure
     assert re.search(r"data/oracle_digits/", (ROOT / "data" / "README.md").read_text())
+
+
+def sequential_table(csv_path) -> list[list[str]]:
+    """The README's sequential-learning table computed from a stored sequential CSV."""
+    import Analysis
+
+    analysis = Analysis.analyze_sequential(Analysis.load_sequential([csv_path]))
+    at_one = analysis.metrics[analysis.metrics["lambda"] == 1.0].groupby("measure")["forgetting"].mean()
+    rows = []
+    for _, row in analysis.summary.sort_values("forgetting_mean").iterrows():
+        none = row.measure == "none"
+        rows.append([
+            row.measure, "0" if none else f"{row['lambda']:g}",
+            f"{row.forgetting_mean:.3f} [{row.forgetting_ci_low:.3f}, {row.forgetting_ci_high:.3f}]",
+            f"{row.average_accuracy_mean:.3f}",
+            "–" if none else f"{row.forgetting_p_vs_none:.3f}",
+            "–" if none else f"{at_one[row.measure]:.3f}",
+        ])
+    return rows
+
+
+def test_the_sequential_table_is_the_stored_permuted_digits_run():
+    stored = ROOT / "data" / "sequential_permuted_digits" / "sequential_permuted_digits.csv"
+    shown = readme_table("| measure | best λ | forgetting [95 % CI] |")
+    assert shown == sequential_table(stored)
+    assert re.search(r"data/sequential_permuted_digits/", (ROOT / "data" / "README.md").read_text())
