@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 import Analysis
+from Analysis.bridge_study_report import format_bridge_study, run_bridge_study
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import BANDS
 from Analysis.metrics import DEFAULT_TOLERANCE, TOLERANCE_REFERENCES
@@ -45,6 +47,11 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="sequential-learning results CSVs (SequentialLearning); also recognised among results")
     parser.add_argument("--bridge-ci", choices=Analysis.BRIDGE_CI_METHODS, default="bootstrap",
                         help="confidence interval of the thresholding-vs-EWC rank correlation (default %(default)s)")
+    parser.add_argument("--bridge", nargs="+", default=None, metavar="DIR",
+                        help="bridge study folders (python -m Bridge): the thresholding and EWC rankings of the same "
+                             "importances, correlated across measures")
+    parser.add_argument("--bridge-resamples", type=int, default=2000,
+                        help="bootstrap resamples over trials for --bridge (default %(default)s)")
     parser.add_argument("--out", required=True, help="folder for the figures (PNG) and tables (CSV)")
     parser.add_argument("--report", default=None, help="folder for report.md and its figures")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
@@ -82,9 +89,18 @@ def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     sequential = list(arguments.sequential or []) + [p for p in arguments.results if Analysis.is_sequential_csv(p)]
     arguments.results = [p for p in arguments.results if p not in sequential]
-    if not arguments.results and not sequential:
-        print("Data Analysis.py: error: give thresholding results CSVs, --sequential CSVs, or both.", file=sys.stderr)
+    if not arguments.results and not sequential and not arguments.bridge:
+        print("Data Analysis.py: error: give thresholding results CSVs, --sequential CSVs, --bridge folders, or "
+              "several.", file=sys.stderr)
         return 2
+    for folder in arguments.bridge or []:
+        out = Path(arguments.out) / Path(folder).name if len(arguments.bridge) > 1 else Path(arguments.out)
+        study = _run(run_bridge_study, folder, out, tolerance=arguments.tolerance, confidence=arguments.confidence,
+                     num_resamples=arguments.bridge_resamples, formats=arguments.formats, dpi=arguments.dpi)
+        if study is None:
+            return 2
+        print(format_bridge_study(study))
+        print(f"\nBridge figures, tables and bridge_study.md written to {out}\n")
     thresholding = None
     if arguments.results:
         criteria = {column: getattr(arguments, column) for column in FILTERS}

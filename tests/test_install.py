@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["Schema", "Runs", "Tasks", "WeightImportance", "Aggregation", "Experiment", "Analysis",
-            "SequentialLearning"]
+            "SequentialLearning", "Bridge"]
 
 
 def test_pip_install_makes_every_package_importable_from_another_directory(tmp_path):

@@ -1,0 +1,69 @@
+"""Run a bridge study: every trial of a configuration, each part into its own CSV under ``results_dir``.
+
+The three files are held as the runners hold theirs (``Runs.run_files.RunFiles``): each is locked and repaired,
+its recorded configuration compared with this one (a study with rows under another configuration is refused, with
+the differences), the first trial's sequence built before anything is written, and then the configuration saved
+beside each. EWC runs cut short are removed from the sequential files (``SequentialLearning.results``) before any
+is redone. Trials run one after another in this process (the local backend; there is no Ray backend for studies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from Bridge.config import BridgeConfig, PartConfig
+from Bridge.first_task import build_sequence
+from Bridge.paths import PARTS, SELECTION, SEQUENTIAL, THRESHOLDING, part_csv
+from Bridge.trial import run_trial, trial_complete
+from Experiment.results import WRITER as THRESHOLDING_WRITER
+from Experiment.results import keys_of
+from Runs.run_files import RunFiles
+from Runs.threads import num_threads_in_use, use_num_threads
+from Schema import SEQUENTIAL_COLUMNS, THRESHOLDING_COLUMNS
+from SequentialLearning.results import WRITER as SEQUENTIAL_WRITER
+from SequentialLearning.results import completed_runs, drop_incomplete_runs
+
+COLUMNS = {THRESHOLDING: THRESHOLDING_COLUMNS, SEQUENTIAL: SEQUENTIAL_COLUMNS, SELECTION: SEQUENTIAL_COLUMNS}
+WRITERS = {THRESHOLDING: THRESHOLDING_WRITER, SEQUENTIAL: SEQUENTIAL_WRITER, SELECTION: SEQUENTIAL_WRITER}
+
+
+def run_bridge(config: BridgeConfig) -> Path:
+    """Run (or resume) every trial of ``config``; returns the study's folder (``config.results_dir``)."""
+    with contextlib.ExitStack() as stack:
+        files = {}
+        for part in PARTS:  # the first part resolves num_threads; the others record the same count
+            files[part] = stack.enter_context(RunFiles(PartConfig.of(config, part_csv(config.results_dir, part)),
+                                                       COLUMNS[part], WRITERS[part],
+                                                       default_num_threads=num_threads_in_use()))
+            config = files[part].config.study()
+        done = recorded(config, files)
+        trials = [trial for trial in range(config.num_trials) if not trial_complete(config, trial, done)]
+        if not trials:
+            return Path(config.results_dir)
+        use_num_threads(config.num_threads)
+        build_sequence(config, config.trial_seed(trials[0]))  # a bad option or missing data: nothing written
+        for part in PARTS:
+            files[part].save_config()
+        for part in (SEQUENTIAL, SELECTION):
+            drop_incomplete_runs(files[part].results_csv, config.num_tasks)
+        done = recorded(config, files)
+        sinks = {part: files[part].writer.append for part in PARTS}
+        progress = tqdm(total=config.num_trials, initial=config.num_trials - len(trials), desc="bridge trials",
+                        unit="trial", disable=not config.progress)
+        try:
+            for trial in trials:
+                run_trial(config, trial, sinks, done)
+                progress.update(1)
+        finally:
+            progress.close()
+    return Path(config.results_dir)
+
+
+def recorded(config: BridgeConfig, files: dict[str, RunFiles]) -> dict[str, set]:
+    """Per part, what is recorded: the thresholding row keys and the completed EWC run keys."""
+    return {THRESHOLDING: keys_of(files[THRESHOLDING].rows()),
+            SEQUENTIAL: completed_runs(files[SEQUENTIAL].results_csv, config.num_tasks),
+            SELECTION: completed_runs(files[SELECTION].results_csv, config.num_tasks)}
