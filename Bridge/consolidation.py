@@ -42,12 +42,8 @@ class SelectionEvaluator:
                            for data in study.selection]
 
     def __call__(self, index: int) -> tuple[float, float]:
-        current = self.model.classes
-        self.model.set_classes(self.sequence[index].classes)
-        try:
+        with self.model.classes_set(self.sequence[index].classes):
             return self.evaluators[index]()
-        finally:
-            self.model.set_classes(current)
 
 
 def learn_with_ewc(config: BridgeConfig, trial: int, study: StudySequence, first: FirstTask,

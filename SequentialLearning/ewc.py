@@ -30,7 +30,8 @@ model, set with ``set_classes``; it applies in training, evaluation and when a m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import keras
 import numpy as np
@@ -156,6 +157,16 @@ class EWCModel(keras.Model):
             keep[:] = 0.0
             keep[classes] = 1.0
         self._output_mask.keep.assign(keep)
+
+    @contextlib.contextmanager
+    def classes_set(self, classes: Sequence[int] | None) -> Iterator[None]:
+        """Predict only ``classes`` inside the ``with`` block; the classes before it come back after it."""
+        current = self.classes
+        self.set_classes(classes)
+        try:
+            yield
+        finally:
+            self.set_classes(current)
 
     @property
     def classes(self) -> list[int] | None:

@@ -91,25 +91,17 @@ class SequentialLearner:
 
     def evaluate(self, index: int) -> tuple[float, float]:
         """(loss, accuracy) on task ``index``'s validation data, with that task's classes; the mask is restored."""
-        current = self.model.classes
-        self.model.set_classes(self.sequence[index].classes)
-        try:
+        with self.model.classes_set(self.sequence[index].classes):
             return self._evaluators[index]()
-        finally:
-            self.model.set_classes(current)
 
     def consolidate(self, index: int) -> None:
         """Compute the importance on task ``index``'s training data and add its EWC term (nothing for ``none``)."""
         if self.measure is None:
             return
         task = self.sequence[index]
-        current = self.model.classes
-        self.model.set_classes(task.classes)
-        try:
+        with self.model.classes_set(task.classes):
             data = tuple(a[: self.num_importance_examples] for a in task.train)
             self.model.consolidate(self.measure.compute(self.model, data))
-        finally:
-            self.model.set_classes(current)
 
     def penalty(self) -> float:
         return float(self.model.penalty())
