@@ -62,3 +62,22 @@ def thresholding_key(row: dict) -> tuple:
 def sequential_run_key(trial, measure, ewc_lambda) -> tuple:
     """The identity of a sequential run (``SEQUENTIAL_RUN_COLUMNS``), typed."""
     return (int(trial), str(measure), round(float(ewc_lambda), KEY_DIGITS))
+
+
+# A trained model (threshold 0) whose validation loss is within this fraction of the chance level (the loss with
+# every thresholded parameter replaced), or whose accuracy is within it of 1 / classes, never learnt: its curves
+# measure noise. The runners warn, the analysis says so in its report.
+CHANCE_TOLERANCE = 0.05
+
+
+def at_chance(val_loss: float, chance_val_loss: float, val_accuracy: float = float("nan"),
+              num_classes: int | None = None, tolerance: float = CHANCE_TOLERANCE) -> bool:
+    """Whether a trained model performs at chance: its loss L0 is not clearly below the chance loss Lc,
+    ``L0 >= Lc - tolerance * |Lc|``, or (where ``num_classes`` is known and the accuracy was measured) its accuracy
+    is at most ``(1 + tolerance) / num_classes``. NaN values decide nothing (False)."""
+    if val_loss == val_loss and chance_val_loss == chance_val_loss and chance_val_loss != 0:
+        if val_loss >= chance_val_loss - tolerance * abs(chance_val_loss):
+            return True
+    if num_classes and val_accuracy == val_accuracy:
+        return val_accuracy <= (1 + tolerance) / num_classes
+    return False
