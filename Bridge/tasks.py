@@ -2,7 +2,7 @@
 trained with another learning rate.
 
 The built-in tasks fix Adam's learning rate (1e-3). On split Fashion-MNIST (0-4 then 5-9) with the task's CNN,
-fine-tuning then forgets little of task A (about 0.1 of accuracy; see the README), too little to tell importances
+fine-tuning then forgets little of task A (about 0.1 of accuracy; see docs/bridge.md), too little to tell importances
 apart; with Adam(1e-2) it forgets about a third. Use it as an import-path task (``Tasks``: ``module:function``):
 
     BridgeConfig(task="Bridge.tasks:with_learning_rate",

@@ -32,7 +32,8 @@ class ExperimentConfig(ConfigRecord):
     Attributes:
         task: a task name (``Tasks.available_tasks()``, incl. ones added with ``Tasks.register_task``),
             ``tfds:NAME`` for a TensorFlow Datasets image set, or ``"package.module:build_task"``, a function
-            ``build_task(seed=0, **options) -> Task`` in an importable module (see README, "Your own model and data").
+            ``build_task(seed=0, **options) -> Task`` in an importable module (docs/tasks.md, "Your own model
+            and data").
         task_options: options passed to ``Tasks.get_task`` (e.g. ``{"labels": [0, 1]}``).
         seed: seed of trial 0; trial k uses ``seed + k`` for the model's initialisation, the data order, the
             ``random`` measure, tie-breaking and replacement noise.

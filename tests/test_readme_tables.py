@@ -1,4 +1,5 @@
-"""The README's tables are backed by the stored runs in data/: each number equals what the stored CSV says."""
+"""The documentation's tables (README.md and its topic pages under docs/) are backed by the stored runs in data/:
+each number equals what the stored CSV says."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def readme_table(header: str) -> list[list[str]]:
-    """The rows (cells stripped) of the README table whose header line starts with ``header``."""
-    text = (ROOT / "README.md").read_text()
+def readme_table(header: str, page: str = "README.md") -> list[list[str]]:
+    """The rows (cells stripped) of the table whose header line starts with ``header`` in ``page`` (a path
+    relative to the repository: ``README.md`` or ``docs/NAME.md``)."""
+    text = (ROOT / page).read_text()
     start = text.index(header)
     lines = text[start:].split("\n\n", 1)[0].splitlines()[2:]
     return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
@@ -21,7 +23,7 @@ def readme_table(header: str) -> list[list[str]]:
 def test_the_oracle_table_is_the_stored_oracle_run():
     stored = pd.read_csv(ROOT / "data" / "oracle_digits" / "oracle_digits.csv").set_index("measure")
     shown = {}
-    for row in readme_table("| measure | Spearman with the oracle |"):
+    for row in readme_table("| measure | Spearman with the oracle |", "docs/measures.md"):
         for measure, value in zip(row[0::2], row[1::2]):
             if measure:
                 shown[measure] = float(value.replace("−", "-"))
@@ -52,6 +54,6 @@ def sequential_table(csv_path) -> list[list[str]]:
 
 def test_the_sequential_table_is_the_stored_permuted_digits_run():
     stored = ROOT / "data" / "sequential_permuted_digits" / "sequential_permuted_digits.csv"
-    shown = readme_table("| measure | best λ | forgetting [95 % CI] |")
+    shown = readme_table("| measure | best λ | forgetting [95 % CI] |", "docs/sequential.md")
     assert shown == sequential_table(stored)
     assert re.search(r"data/sequential_permuted_digits/", (ROOT / "data" / "README.md").read_text())
