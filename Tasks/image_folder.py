@@ -16,8 +16,9 @@ must be among the training folder's. Images: the files with the extensions of Ke
 ``image_dataset_from_directory`` (``FORMATS``), read with ``tf.io.decode_image`` into ``color_mode``'s channels
 (``grayscale`` 1, ``rgb`` 3, ``rgba`` 4: converted as Keras converts them), then as ``images.py`` says: ``float32``
 in [0, 1], resized to ``image_size`` (default: the first training image's size; every other image is resized to
-it). Keras' ``image_dataset_from_directory`` is not used because it decodes every file and orders them in one
-pass; here only the examples kept are decoded (a cap on a folder of 14,000 images reads the capped number).
+it). Keras' ``image_dataset_from_directory`` is not called: its shuffled order also depends on TensorFlow's global
+seed (which every seeded model build resets), and it would decode every file; here the files are listed as it
+lists them and only the examples kept are decoded (a cap on a folder of 14,000 images reads the capped number).
 Order and caps: each split is in an order drawn from ``split_seed`` (not class by class), ``labels`` (class ids or
 names) keeps only those classes (ids unchanged), and ``num_train_examples`` / ``num_validation_examples`` keep the
 first N of what is left: a seeded sample of about the classes' shares.
