@@ -1,7 +1,8 @@
 """One self-contained Markdown report of a thresholding analysis (``report.md`` with its PNG figures beside it).
 
-With fewer than ``MIN_TRIALS`` trials one sentence says that intervals and tests need more, and the sections
-that need two trials say so once instead of a line per cell.
+It opens with a warning for each trained model at chance (``chance``: its curves measure noise, and what to
+check). With fewer than ``MIN_TRIALS`` trials one sentence says that intervals and tests need more, and the
+sections that need two trials say so once instead of a line per cell.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from Analysis import paths
+from Analysis.chance import chance_statements
 from Analysis.columns import GROUP_KEYS
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import band_text
@@ -56,6 +58,7 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
 
     num_trials = int(analysis.summary["num_trials"].max()) if not analysis.summary.empty else 0
     lines = ["# Thresholding analysis", ""]
+    lines += _chance_section(analysis)
     lines += _overview(results)
     if num_trials < MIN_TRIALS:
         lines += [f"**{trials_note(num_trials)}**", ""]
@@ -113,6 +116,12 @@ def _copy_figures(files: list[Path], out_dir: Path) -> None:
     for file in files:
         if file.resolve().parent != out_dir.resolve():
             shutil.copy2(file, out_dir / file.name)
+
+
+def _chance_section(analysis: ThresholdingAnalysis) -> list[str]:
+    """First thing in the report: the trained models at chance, whose curves (all of them) measure noise."""
+    statements = chance_statements(analysis.at_chance)
+    return [f"**Warning:** {statement}" for statement in statements] + ([""] if statements else [])
 
 
 def _overview(results: pd.DataFrame) -> list[str]:
