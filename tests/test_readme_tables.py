@@ -94,7 +94,6 @@ def original_mnist_facts(folder=ORIGINAL_MNIST, epoch: int = 25) -> list[str]:
     """The sentences of the page's reading of that table, computed from the stored files."""
     metrics = pd.read_csv(folder / "trial_metrics_epoch25.csv")
     stability = pd.read_csv(folder / "stability.csv")
-    curves = pd.read_csv(folder / "curves_epoch25.csv")
     comparisons = pd.read_csv(folder / "comparisons.csv")
     levels = [level for level, _ in ORIGINAL_LEVELS]
     auc = metrics.pivot_table(index=["aggregation_level", "trial"], columns="measure", values="normalized_auc")
@@ -102,8 +101,6 @@ def original_mnist_facts(folder=ORIGINAL_MNIST, epoch: int = 25) -> list[str]:
     across_trials = stability[(stability.across == "trial") & (stability.epoch == epoch)].set_index(
         "aggregation_level")["kendalls_w"]
     across_epochs = stability[stability.across == "epoch"].set_index("aggregation_level")["kendalls_w"]
-    at_one = curves[(curves.measure == "sign_flips") & (curves.threshold == 1.0)].set_index(
-        "aggregation_level")["mean"]
     fisher_random = comparisons[(comparisons[["measure_a", "measure_b"]].isin(["fisher", "random"])).all(axis=1)]
     unit = fisher_random[fisher_random.aggregation_level == "unit"].set_index("epoch")
     last = fisher_random[fisher_random.epoch == epoch].set_index("aggregation_level")["p_holm"]
@@ -123,8 +120,6 @@ def original_mnist_facts(folder=ORIGINAL_MNIST, epoch: int = 25) -> list[str]:
         f"fisher's mean normalized AUC is below random's in {int((means.fisher < means.random).sum())} of the "
         f"{len(means)} (epoch, level) cells",
         "p_holm = " + listing(f"{last[level]:.2g} ({level})" for level in levels),
-        f"sign_flips' validation loss at threshold 1 is {at_one['weight']:.2f} (weight) and {at_one['filter']:.2f} "
-        f"(filter)",
     ]
 
 
