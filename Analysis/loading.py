@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from Analysis import original
 from Analysis.checks import check_thresholding_file
 from Analysis.columns import (
     FLOAT_COLUMNS,
@@ -46,7 +47,7 @@ from Schema.reading import read_whole_rows
 
 
 def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key_columns: Iterable[str] = ROW_KEYS,
-                 **criteria) -> pd.DataFrame:
+                 chance_loss: float | None = None, **criteria) -> pd.DataFrame:
     """Read one or several results CSVs into one DataFrame (see the module docstring for how trials are keyed).
 
     ``paths``: a path or a list of paths. ``required_columns``: the columns every file must have;
@@ -57,6 +58,8 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key
     (``columns.OPTIONAL_COLUMNS``: ``parameters``) are filled with their default. Warns when a curve lacks
     thresholds the other curves of its file have (linear and geometric grids) and when a column holds NaN
     (``checks``). A partial last line (a row still being written) is left out with a warning (``read_frame``).
+    Files in the original toolkit's layouts (per trial or aggregated) are read into this schema
+    (``original.from_original``), with ``chance_loss`` (None: ln 10) as their ``chance_val_loss``.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -70,7 +73,12 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key
             raise ValueError(f"The results file {path} is given twice; each file must be given once.")
         seen[key] = path
     required_columns = tuple(required_columns)
-    frames = [_read_csv(path, required_columns) for path in paths]
+    frames = [_read_csv(path, required_columns, chance_loss) for path in paths]
+    original.check_combination(paths)
+    if chance_loss is not None and not any(original.file_layout(path) for path in paths):
+        warnings.warn(f"chance_loss={chance_loss!r} is ignored: it sets the chance level of results in the original "
+                      "toolkit's layout only, and none of these files is; they carry their own chance_val_loss.",
+                      stacklevel=2)
     if "threshold" in required_columns:
         for path, frame in zip(paths, frames):
             check_thresholding_file(frame, path, _config_or_none(path))
@@ -153,10 +161,11 @@ def _config_or_none(path: Path) -> dict | None:
         return None
 
 
-def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
-    """One results CSV, read (``read_frame``), its columns checked and typed (``typed_results``)."""
+def _read_csv(path: Path, required_columns: tuple[str, ...], chance_loss: float | None = None) -> pd.DataFrame:
+    """One results CSV, read (``read_frame``), converted from the original toolkit's layout where it is in one
+    (``original.from_original``), then its columns checked and typed (``typed_results``)."""
     frame = read_frame(path)
-    # Results in another layout are converted here, between reading and the one check of their columns.
+    frame = original.from_original(frame, path, chance_loss)
     return typed_results(frame, path, required_columns)
 
 
