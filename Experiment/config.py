@@ -7,6 +7,7 @@ resumes, so results of two different configurations are never mixed in one file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import Aggregation
@@ -17,12 +18,13 @@ from Experiment.controls import base_measure
 from Runs import paths
 from Runs.records import (ConfigRecord, as_list, check_choices, check_int, check_number, check_optional_int,
                           check_results_csv)
+from Runs.tensorboard import check_tensorboard
 from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_AGGREGATION
 
 BACKENDS = ("local", "ray")
 # Fields that say how or how often to run, not what is measured: they may change between a run and its resumption.
 EXECUTION_FIELDS = ("num_trials", "backend", "ray_address", "num_cpus_per_trial", "num_gpus_per_trial",
-                    "progress", "verbose")
+                    "progress", "verbose", "tensorboard_dir")
 
 
 @dataclass
@@ -69,6 +71,10 @@ class ExperimentConfig(ConfigRecord):
         backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``).
         progress: show tqdm progress bars.
         verbose: show TensorFlow's start-up and retracing log lines in the notebook (``Runs.quiet``).
+        tensorboard_dir: a folder for a TensorBoard log of the run, one sub-folder per trial: training and
+            validation loss and accuracy per epoch, each measure's importance histograms per tensor at each measured
+            epoch, each curve's validation loss as it is measured (``Runs.tensorboard``; needs the ``tensorboard``
+            package). None: no log. How a run is watched, not what it measures: it may change on resume.
     """
 
     EXECUTION_FIELDS = EXECUTION_FIELDS
@@ -104,6 +110,7 @@ class ExperimentConfig(ConfigRecord):
     num_gpus_per_trial: float = 0.0
     progress: bool = True
     verbose: bool = False
+    tensorboard_dir: str | None = None
 
     def __post_init__(self):
         for name in ("measures", "aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
@@ -166,6 +173,11 @@ class ExperimentConfig(ConfigRecord):
                              f"{self.num_gpus_per_trial}. Use a fraction up to 1 to share a GPU between trials, or "
                              "1, 2, ... GPUs per trial.")
         check_results_csv(self.results_csv)
+        if self.tensorboard_dir is not None:
+            if not isinstance(self.tensorboard_dir, (str, os.PathLike)) or not str(self.tensorboard_dir):
+                raise ValueError(f"tensorboard_dir must be a folder path or None; got {self.tensorboard_dir!r}.")
+            self.tensorboard_dir = str(self.tensorboard_dir)
+            check_tensorboard()  # a clear error naming what to install, before anything is run
 
     # -- derived values ---------------------------------------------------------------------------------------
     def threshold_values(self) -> list[float]:

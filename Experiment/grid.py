@@ -32,6 +32,7 @@ from Experiment import thresholds as grids
 from Experiment.config import ExperimentConfig
 from Experiment.controls import base_measure, is_control, shuffled_importances
 from Runs import paths
+from Runs.tensorboard import TrialLog
 from Schema import NO_AGGREGATION, THRESHOLDING_KEY_COLUMNS, thresholding_key
 
 RowSink = Callable[[list[dict]], None]
@@ -79,6 +80,8 @@ class EpochGrid:
             examples and on the training subset.
         importances: importances already computed on this model, by base measure name; the measures missing
             from it are computed here (e.g. a study that judges the same importances in two ways passes them).
+        log: the trial's TensorBoard log (``Runs.tensorboard``), which gets a histogram of each importance computed
+            here; None: no log.
     """
 
     config: ExperimentConfig
@@ -91,6 +94,7 @@ class EpochGrid:
     evaluate_validation: Evaluation
     evaluate_train: Evaluation
     importances: dict[str, list[np.ndarray]] | None = None
+    log: TrialLog | None = None
 
     def run(self, sink: RowSink, done: set | None = None) -> None:
         """Evaluate every combination and threshold whose key is not in ``done``, handing each row to ``sink``
@@ -126,6 +130,9 @@ class EpochGrid:
                     base_importances[base] = self.measures[base].compute(model, self.importance_data)
                     if config.save_importances:
                         self._save(base, base_importances[base])
+                    if self.log is not None:
+                        self.log.importances(self.epoch, base, [v.path for v in model.trainable_weights],
+                                             base_importances[base])
                 importances = base_importances[base]
                 if is_control(measure):
                     importances = shuffled_importances(importances, seed)

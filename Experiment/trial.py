@@ -26,6 +26,7 @@ from Runs.checkpoints import (CheckpointError, checkpoints, load_checkpoint, rem
 from Runs.evaluation import Evaluator
 from Runs.progress import BatchProgress
 from Runs.run_files import RunFiles
+from Runs.tensorboard import TrialLog, logging_sink
 from Runs.threads import num_threads_in_use, use_num_threads
 from Runs.training import fit_epoch
 from Schema import THRESHOLDING_COLUMNS
@@ -90,6 +91,7 @@ class _Trial:
                                         classification)
         self.importance_data = tuple(a[: config.num_importance_examples] for a in self.task.train)
         self.epoch = 0
+        self.log = None if config.tensorboard_dir is None else TrialLog(config.tensorboard_dir, trial)
 
     def run(self, sink: RowSink, done: set) -> None:
         """Measure the rows not in ``done``: for each measured epoch that lacks some, bring the model to that epoch
@@ -98,6 +100,7 @@ class _Trial:
         remove_leftover_files(config.results_csv, self.trial)
         saved = checkpoints(config.results_csv, self.trial)
         bar = tqdm(total=config.epochs, desc=f"trial {self.trial} epochs", disable=not config.progress, unit="epoch")
+        sink = logging_sink(sink, self.log)
         try:
             for epoch in missing_epochs(config, self.trial, done):
                 self._load_latest(saved, epoch)
@@ -106,9 +109,11 @@ class _Trial:
                 while self.epoch < epoch:
                     self._train_next_epoch(saved, bar)
                 EpochGrid(config, self.trial, epoch, self.task.name, self.model, self.measures, self.importance_data,
-                          self.evaluate_validation, self.evaluate_train).run(sink, done)
+                          self.evaluate_validation, self.evaluate_train, log=self.log).run(sink, done)
         finally:
             bar.close()
+            if self.log is not None:
+                self.log.close()
 
     def _load_latest(self, saved: dict, epoch: int) -> None:
         """Load the latest checkpoint after the model's epoch and up to ``epoch`` that can be read; one that cannot
@@ -133,6 +138,9 @@ class _Trial:
                             epoch=epoch, callbacks=[*self.callbacks,
                                                     BatchProgress(steps, f"epoch {epoch}", config.progress)])
         self.epoch = epoch
+        if self.log is not None:  # the validation examples the grid evaluates, after every epoch trained
+            self.log.epoch(epoch, {name: values[-1] for name, values in history.history.items()},
+                           self.evaluate_validation())
         bar.update(1)
         bar.set_postfix(loss=f"{history.history['loss'][-1]:.4f}")
         if epoch in config.measured_epochs() and epoch not in saved:
