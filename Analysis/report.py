@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from Analysis import paths
+from Analysis import original, paths
 from Analysis.atlas_report import inside_measures_section
 from Analysis.columns import GROUP_KEYS
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
@@ -60,8 +60,11 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
     num_trials = int(analysis.summary["num_trials"].max()) if not analysis.summary.empty else 0
     lines = ["# Thresholding analysis", ""]
     lines += _overview(results)
+    # Results in the original toolkit's layout: what was mapped, and why its aggregated file has no statistics.
+    lines += original.report_lines(results)
+    aggregated = original.aggregated_note(pd.unique(results["source"])) if "source" in results.columns else None
     if num_trials < MIN_TRIALS:
-        lines += [f"**{trials_note(num_trials)}**", ""]
+        lines += [f"**{aggregated or trials_note(num_trials)}**", ""]
     lines += _method(analysis.options, band)
     note = small_sample_note(analysis.comparisons, analysis.options.get("alpha", DEFAULT_ALPHA))
     if note and num_trials >= MIN_TRIALS:
