@@ -108,8 +108,8 @@ def plot_overlap(overlap: pd.DataFrame, context: str = "") -> Figure:
                 if pair["trial"].nunique() > 1:
                     ax.fill_between(curve["threshold"], curve["mean"] - curve["sem"], curve["mean"] + curve["sem"],
                                     color=style["color"], alpha=0.15, linewidth=0)
-            ax.plot(chance.index, chance.to_numpy(), color="0.45", linestyle="--", linewidth=1.0,
-                    label="independent random sets")
+            ax.plot(chance.index, chance.to_numpy(), color="0.3", linestyle=":", linewidth=1.6, zorder=5,
+                    label="two independent random sets\nof the same sizes")
             ax.set_ylim(0, 1.02)
             ax.set_title(f"overlap with {measure_label(measure)}\n{ORDER_LABELS[order]}", fontsize=8)
             ax.set_xlabel("fraction removed in every layer")
@@ -192,14 +192,15 @@ def plot_distributions(sets: list[ImportanceSet], context: str = "") -> Figure:
         for position, fraction in enumerate(zero, start=1):
             if fraction > 0:
                 ax.annotate(f"{100 * fraction:.0f}% = 0", (position, 1.0), xycoords=("data", "axes fraction"),
-                            ha="center", va="top", fontsize=6, color="0.3")
+                            ha="center", va="bottom", fontsize=6, color="0.3", annotation_clip=False)
         ax.set_ylabel(f"{measure_label(measure)}\n({scale})", fontsize=8)
         ax.grid(axis="y", color="0.9", linewidth=0.6)
     axes[-1][0].set_xticks(range(1, len(labels) + 1), labels, rotation=90, fontsize=7)
     axes[-1][0].set_xlabel("tensor (layer/kind)")
     figure.suptitle(f"Importance per tensor, each measure on its own scale; {context}; boxes: quartiles and "
                     f"median, whiskers: 5th-95th percentiles ({num_trials} trial{'s' if num_trials > 1 else ''} "
-                    "pooled; 'x% = 0' where zeros are left off the log scale)", fontsize=9, wrap=True)
+                    "pooled); 'x% = 0' above a box: the share of that tensor's importances that are exactly 0, "
+                    "left off the log scale", fontsize=9, wrap=True)
     return figure
 
 

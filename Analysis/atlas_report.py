@@ -16,7 +16,7 @@ CAPTIONS = {
                  "order, 0 = unrelated, mean over trials.",
     "overlap": "Jaccard overlap |A∩B| / |A∪B| of the weights two measures remove at each of the run's fractions: "
                "the sets the run replaced at level weight, scope layer (each layer removes floor(f·N + 0.5) of its "
-               "weights, ties broken with the trial's seed), least and most important first; dashed, two "
+               "weights, ties broken with the trial's seed), least and most important first; dotted, two "
                "independent random sets of the same sizes.",
     "allocation": "Fraction of each tensor that one ranking across the whole model (scope model) removes as the "
                   "overall fraction grows; the dashed diagonal is the layer scope, where every layer loses the same "

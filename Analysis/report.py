@@ -77,8 +77,7 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
     lines += _ranking_section(analysis)
     lines += _significance_section(analysis, out_dir)
     lines += _stability_section(analysis, out_dir)
-    if atlas is not None:
-        lines += inside_measures_section(atlas, out_dir)
+    lines += inside_measures_section(atlas, out_dir) if atlas is not None else []
     lines += _configuration_section(configs)
     path = out_dir / paths.REPORT_MARKDOWN
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -219,3 +219,13 @@ def test_the_command_line_reads_an_importances_folder_alone(tmp_path):
     links = [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
     assert len(links) == len(paths.ATLAS_FIGURES) and all((report / link).is_file() for link in links)
     assert text.count("*Epoch 1.") == len(paths.ATLAS_FIGURES)  # one line on what each figure shows
+
+
+def test_the_analysis_page_describes_every_table_and_figure():
+    page = (REPOSITORY / "docs" / "analysis.md").read_text()
+    section = page[page.index("## Inside the measures"):]
+    for name in (paths.ATLAS_AGREEMENT_CSV, paths.ATLAS_OVERLAP_CSV, paths.ATLAS_ALLOCATION_CSV,
+                 paths.ATLAS_DISTRIBUTION_CSV, paths.ATLAS_FIRST_LAYER_CSV, "--importances", "--no-importances"):
+        assert name in section, name
+    for kind in paths.ATLAS_FIGURES:
+        assert f"- **{kind.replace('_', ' ')}**" in section, kind
