@@ -256,7 +256,7 @@ def _key_trials(results: pd.DataFrame, key_columns: list[str]) -> pd.DataFrame:
     colliding_identities = results.loc[colliding, identity_columns].drop_duplicates()
     in_collision = (
         results[identity_columns].merge(colliding_identities.assign(_collides=True), how="left", on=identity_columns)
-        ["_collides"].fillna(False).to_numpy(dtype=bool)
+        ["_collides"].notna().to_numpy()
     )
     results["_piece"] = np.where(in_collision, results["_source_index"], -1)
     identity_keys = identity_columns + ["_piece"]
