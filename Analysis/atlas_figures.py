@@ -78,7 +78,7 @@ def plot_agreement(agreement: pd.DataFrame, context: str = "") -> Figure:
     right.set_yticks(range(len(pairs)), [f"{measure_label(a)} – {measure_label(b)}" for a, b in pairs], fontsize=8)
     right.set_title("Spearman ρ within each tensor", fontsize=9)
     right.set_xlabel("tensor (layer/kind)")
-    figure.colorbar(image, ax=[left, right], shrink=0.8, label="rank correlation (−1 reversed, 0 unrelated, 1 same)")
+    figure.colorbar(image, ax=[left, right], shrink=0.8, label="rank correlation\n(−1 reversed, 0 unrelated, 1 same)")
     figure.suptitle(f"Do the measures rank the same weights first? {context} ({_trials_text(agreement)})",
                     fontsize=10)
     return figure
@@ -132,7 +132,10 @@ def plot_allocation(allocation: pd.DataFrame, context: str = "") -> Figure:
     layer_of = allocation.groupby("tensor")["layer"].first()
     palette = colormaps["viridis"]
     colours = {t: palette(layers.index(layer_of[t]) / max(len(layers) - 1, 1) * 0.9) for t in tensors}
-    figure, axes = new_figure(len(orders), len(measures), 2.6, 2.5, margin=(2.6, 0.9), sharex=True, sharey=True)
+    below = len(tensors) > 12  # a long legend goes under the panels, in columns
+    legend_rows = -(-(len(tensors) + 1) // 4)
+    figure, axes = new_figure(len(orders), len(measures), 2.6, 2.5, sharex=True, sharey=True,
+                              margin=(0.6, 1.0 + 0.16 * legend_rows) if below else (2.6, 0.9))
     for row, order in enumerate(orders):
         for column, measure in enumerate(measures):
             ax = axes[row][column]
@@ -154,7 +157,7 @@ def plot_allocation(allocation: pd.DataFrame, context: str = "") -> Figure:
             ax.set_xlabel("fraction removed from the model")
             ax.set_ylabel("fraction of the tensor removed")
             ax.label_outer()
-    _legend(figure, axes, "tensor (number of weights)")
+    _legend(figure, axes, "tensor (number of weights)", columns=4 if below else 1)
     figure.suptitle(f"Which tensors a ranking across the whole model empties first (colour: layer, from the input "
                     f"in dark to the output in light; line: kind); {context}, "
                     f"{_trials_text(allocation)}", fontsize=10)
@@ -191,7 +194,8 @@ def plot_distributions(sets: list[ImportanceSet], context: str = "") -> Figure:
             box.set(facecolor=measure_colour(measure), alpha=0.55 if measure != "random" else 0.25)
         for position, fraction in enumerate(zero, start=1):
             if fraction > 0:
-                ax.annotate(f"{100 * fraction:.0f}% = 0", (position, 1.0), xycoords=("data", "axes fraction"),
+                text = f"{100 * fraction:.0f}% = 0" if fraction >= 0.005 else "<1% = 0"
+                ax.annotate(text, (position, 1.0), xycoords=("data", "axes fraction"),
                             ha="center", va="bottom", fontsize=6, color="0.3", annotation_clip=False)
         ax.set_ylabel(f"{measure_label(measure)}\n({scale})", fontsize=8)
         ax.grid(axis="y", color="0.9", linewidth=0.6)
@@ -271,8 +275,9 @@ def _filter_maps(maps: FirstLayerMaps, context: str) -> Figure:
     return figure
 
 
-def _legend(figure: Figure, axes, title: str, order=None) -> None:
-    """One legend for the lines of ``axes``, outside on the right; labels in ``order`` first, in that order."""
+def _legend(figure: Figure, axes, title: str, order=None, columns: int = 1) -> None:
+    """One legend for the lines of ``axes``, outside on the right (below the panels, in ``columns`` columns,
+    when more than one); labels in ``order`` first, in that order."""
     handles = {}
     for ax in np.ravel(axes):
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -280,6 +285,7 @@ def _legend(figure: Figure, axes, title: str, order=None) -> None:
     if order:
         handles = {**{label: handles[label] for label in order if label in handles}, **handles}
     if handles:
-        figure.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=7, title=title,
-                      title_fontsize=7, alignment="left")
+        figure.legend(list(handles.values()), list(handles), fontsize=7, title=title, title_fontsize=7,
+                      alignment="left", ncols=columns,
+                      loc="outside right center" if columns == 1 else "outside lower center")
 
