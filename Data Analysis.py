@@ -4,6 +4,7 @@
                               [--epoch 5 10] [--measure fisher magnitude] [--test t|wilcoxon|permutation]
                               [--format png,pdf,svg] [--dpi 300] [--titles] ...
     python "Data Analysis.py" results/foo.csv --sequential results/sequential_digits.csv --out figures
+    python "Data Analysis.py" --importances results/foo_importances --out figures [--report report]
 
 Prints the summary table (per measure, aggregation, scope, order, parameters, epoch and task: mean AUC, normalized
 AUC with its confidence interval, max fraction within tolerance for order least, rank), saves the figures (each in
@@ -11,6 +12,12 @@ every --format) and tables (summary.csv, ...) in --out, and with --report writes
 Warns when a curve lacks thresholds that the other curves of its file have (linear and geometric grids), names any
 column that holds NaN, leaves out a partial last line (a row still being written) with a warning, and says which
 trained models are at chance (their curves measure noise).
+
+Saved importances (a run with save_importances=True keeps results/foo_importances beside results/foo.csv, and
+that folder is read whenever results/foo.csv is given; --importances DIR names folders, --no-importances skips
+them) get the importance atlas: agreement between measures, overlap of the weights they remove, layer allocation,
+distributions per tensor and first-layer maps (atlas_*.csv and inside_*.png in --out), and the report's section
+"Inside the measures" (or inside_the_measures.md in --report when no results CSV is given).
 
 Results in the original toolkit's layouts (its validation_loss_over_threshold_TRIAL_<k>.csv files, or its
 AggregatedData.csv of means over trials, which allows no per-trial statistics) are recognised by their columns
@@ -59,6 +66,11 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                              "importances, correlated across measures")
     parser.add_argument("--bridge-resamples", type=int, default=2000,
                         help="bootstrap resamples over trials for --bridge (default %(default)s)")
+    parser.add_argument("--importances", nargs="+", default=None, metavar="DIR",
+                        help="folders of saved importances (results/foo_importances) for the importance atlas; by "
+                             "default those beside the results CSVs given")
+    parser.add_argument("--no-importances", action="store_true",
+                        help="skip the importance atlas even where the results have an _importances folder")
     parser.add_argument("--out", required=True, help="folder for the figures (PNG) and tables (CSV)")
     parser.add_argument("--report", default=None, help="folder for report.md and its figures")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
@@ -99,10 +111,17 @@ def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     sequential = list(arguments.sequential or []) + [p for p in arguments.results if Analysis.is_sequential_csv(p)]
     arguments.results = [p for p in arguments.results if p not in sequential]
-    if not arguments.results and not sequential and not arguments.bridge:
-        print("Data Analysis.py: error: give thresholding results CSVs, --sequential CSVs, --bridge folders, or "
-              "several.", file=sys.stderr)
+    if not arguments.results and not sequential and not arguments.bridge and not arguments.importances:
+        print("Data Analysis.py: error: give thresholding results CSVs, --sequential CSVs, --bridge folders, "
+              "--importances folders, or several.", file=sys.stderr)
         return 2
+    atlas = None
+    folders = [] if arguments.no_importances else (arguments.importances
+                                                   or Analysis.find_importance_folders(arguments.results))
+    if folders:
+        atlas = _run(Analysis.build_atlas, folders, measures=arguments.measure, epochs=arguments.epoch)
+        if atlas is None:
+            return 2
     for folder in arguments.bridge or []:
         out = Path(arguments.out) / Path(folder).name if len(arguments.bridge) > 1 else Path(arguments.out)
         study = _run(run_bridge_study, folder, out, tolerance=arguments.tolerance, confidence=arguments.confidence,
@@ -119,10 +138,17 @@ def main(argv=None) -> int:
                             tolerance_reference=arguments.tolerance_reference, metric=arguments.metric,
                             test=arguments.test, alpha=arguments.alpha, confidence=arguments.confidence,
                             ci_method=arguments.ci, formats=arguments.formats, dpi=arguments.dpi,
-                            titles=arguments.titles, chance_loss=arguments.chance_loss, **criteria)
+                            titles=arguments.titles, chance_loss=arguments.chance_loss, atlas=atlas,
+                            **criteria)
         if thresholding is None:
             return 2
         _print_thresholding(thresholding, arguments)
+    elif atlas is not None:
+        Analysis.save_atlas(atlas, arguments.out, formats=arguments.formats, dpi=arguments.dpi)
+        if arguments.report is not None:
+            Analysis.write_atlas_report(atlas, arguments.report)
+    if atlas is not None:
+        _print_atlas(atlas, arguments)
     if sequential:
         # The thresholding-vs-EWC correlation takes one aggregation level and order: those chosen, if one each.
         single = {name: values[0] for name in ("aggregation_level", "order")
@@ -171,6 +197,24 @@ def _print_thresholding(analysis, arguments) -> None:
     print(f"\nFigures and tables written to {arguments.out}")
     if arguments.report is not None:
         print(f"Report written to {arguments.report}/report.md")
+
+
+def _print_atlas(atlas, arguments) -> None:
+    print()
+    print("Inside the measures (saved importances): " + "; ".join(
+        f"{run.name}: {len(run.measures())} measures, {len(run.trials())} trials, epochs "
+        f"{', '.join(map(str, run.epochs()))}" for run in atlas.runs) + ".")
+    mean = Analysis.agreement_summary(atlas)
+    if not mean.empty:
+        print("Spearman rank correlation over all weights (last epoch, mean over trials):")
+        print(mean.to_string())
+    for run in atlas.runs:
+        for epoch in atlas.figure_epochs.get(run.name, []):
+            for reason in atlas.notes.get((run.name, epoch), {}).values():
+                print(f"  {run.name}, epoch {epoch}: not drawn, {reason}.")
+    where = f"{arguments.report}/" + ("report.md" if arguments.results else "inside_the_measures.md")
+    print(f"Atlas tables and figures written to {arguments.out}"
+          + (f"; its section in {where}" if arguments.report is not None else ""))
 
 
 def _print_sequential(analysis, arguments) -> None:

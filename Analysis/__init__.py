@@ -29,8 +29,16 @@ the rank correlation between the measures' thresholding and EWC rankings), ``seq
 ``sequential_report`` and ``sequential`` (the pipeline); the bridge study in ``bridge_inputs`` (its files and
 incomplete trials), ``bridge_study`` and ``bridge_study_report``. ``run`` goes from CSV paths to every output, for
 either analysis.
+The importance atlas reads the importances a run saved (``save_importances=True``) with NumPy alone:
+``atlas_loading`` (the ``.npz`` files), ``atlas_metrics`` (removal sets as the runner draws them, agreement,
+overlap, allocation, distributions), ``atlas_maps`` (first-layer maps), ``atlas_figures``, ``atlas_report`` (the
+report's section "Inside the measures") and ``atlas`` (the pipeline).
 """
 
+from Analysis.atlas import ImportanceAtlas, agreement_summary, build_atlas, save_atlas
+from Analysis.atlas_figures import plot_agreement, plot_allocation, plot_distributions, plot_first_layer, plot_overlap
+from Analysis.atlas_loading import find_importance_folders, load_importances_folder, read_importance_file
+from Analysis.atlas_report import write_atlas_report
 from Analysis.bridge import BRIDGE_CI_METHODS, ThresholdingVsEWC, thresholding_vs_ewc
 from Analysis.chance import chance_statements, models_at_chance
 from Analysis.columns import CURVE_KEYS, GROUP_KEYS, METRICS, RESULT_COLUMNS, lower_is_better
@@ -87,4 +95,8 @@ __all__ = [
     "analyze_sequential", "best_lambdas", "format_sequential_summary", "is_sequential_csv", "load_sequential",
     "matrix_metrics", "run_metrics", "run_sequential_analysis", "save_sequential_analysis", "sequential_summary",
     "thresholding_vs_ewc",
+    # the importance atlas (saved importances)
+    "ImportanceAtlas", "agreement_summary", "build_atlas", "find_importance_folders", "load_importances_folder",
+    "plot_agreement", "plot_allocation", "plot_distributions", "plot_first_layer", "plot_overlap",
+    "read_importance_file", "save_atlas", "write_atlas_report",
 ]

@@ -68,3 +68,36 @@ def forgetting_figure(out_dir, task, sequence) -> Path:
 def lambda_sweep_figure(out_dir, task, sequence) -> Path:
     """Average accuracy and forgetting against λ, for one task and sequence."""
     return Path(out_dir) / f"{safe_name('lambda_sweep', task, sequence)}.png"
+
+
+# The importance atlas (``Analysis.atlas``). What it reads: ``results/foo_importances/trial_k/epoch_e/MEASURE.npz``,
+# the folder ``Runs.paths.importances_file`` writes beside ``results/foo.csv`` (the suffix is repeated here because
+# the analysis does not import the run layer; a test checks that both agree).
+IMPORTANCES_SUFFIX = "_importances"
+ATLAS_AGREEMENT_CSV = "atlas_agreement.csv"
+ATLAS_OVERLAP_CSV = "atlas_overlap.csv"
+ATLAS_ALLOCATION_CSV = "atlas_allocation.csv"
+ATLAS_DISTRIBUTION_CSV = "atlas_distribution.csv"
+ATLAS_FIRST_LAYER_CSV = "atlas_first_layer.csv"
+ATLAS_REPORT_MARKDOWN = "inside_the_measures.md"
+ATLAS_FIGURES = ("agreement", "overlap", "allocation", "distribution", "first_layer")
+
+
+def importances_folder(results_csv) -> Path:
+    """``results/foo.csv`` -> ``results/foo_importances``."""
+    path = Path(results_csv)
+    return path.with_name(path.stem + IMPORTANCES_SUFFIX)
+
+
+def results_csv_of(importances_folder) -> Path:
+    """``results/foo_importances`` -> ``results/foo.csv`` (the run's results, its configuration beside them)."""
+    path = Path(importances_folder)
+    name = path.name[:-len(IMPORTANCES_SUFFIX)] if path.name.endswith(IMPORTANCES_SUFFIX) else path.name
+    return path.with_name(name + ".csv")
+
+
+def atlas_figure(out_dir, kind, run, epoch) -> Path:
+    """One figure of the importance atlas (``kind`` one of ``ATLAS_FIGURES``) of one run at one epoch."""
+    if kind not in ATLAS_FIGURES:
+        raise ValueError(f"Unknown atlas figure {kind!r}; valid: {list(ATLAS_FIGURES)}.")
+    return Path(out_dir) / f"{safe_name('inside', kind, run, f'epoch{epoch}')}.png"

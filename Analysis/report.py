@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from Analysis import original, paths
+from Analysis.atlas_report import inside_measures_section
 from Analysis.chance import chance_statements
 from Analysis.columns import GROUP_KEYS
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
@@ -31,7 +32,7 @@ MIN_TRIALS = 3
 
 
 def write_report(results: pd.DataFrame, out_dir, config=None, analysis: ThresholdingAnalysis | None = None,
-                 figures: dict | None = None, band: str = "se", **options) -> Path:
+                 figures: dict | None = None, band: str = "se", atlas=None, **options) -> Path:
     """Write ``out_dir/report.md``: curves with bands, ranking tables with confidence intervals, significance
     matrices with plain statements, ranking stability, and the configuration that produced the results. Where
     the results hold fewer trials than a statistic needs, one sentence says so instead of a line per cell.
@@ -40,7 +41,8 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
     to read the JSON beside every ``source`` file of ``results``. ``analysis``: a ready ``analyze`` result (else
     computed with ``options``, e.g. ``tolerance=0.1, test="wilcoxon"``). ``figures``: figures already drawn by
     ``make_figures`` (their PNG files copied next to the report), else drawn there as PNG. Also writes the
-    tables as CSV. Returns the report's path.
+    tables as CSV. ``atlas``: an importance atlas (``Analysis.atlas.build_atlas``) whose section "Inside the
+    measures" goes before the configuration. Returns the report's path.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +77,7 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
     lines += _ranking_section(analysis)
     lines += _significance_section(analysis, out_dir)
     lines += _stability_section(analysis, out_dir)
+    lines += inside_measures_section(atlas, out_dir) if atlas is not None else []
     lines += _configuration_section(configs)
     path = out_dir / paths.REPORT_MARKDOWN
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -3,13 +3,23 @@
     WeightImportance.save_importances(path, model, importances, measure="fisher", options={"labels": "data"},
                                       task="digits", trial=0, epoch=5)
     importances = WeightImportance.load_importances(path, model)     # model.trainable_weights order
-    WeightImportance.read_importances_info(path)   # {"measure", "options", "metadata", "paths"}
+    WeightImportance.read_importances_info(path)   # {"format", "measure", "options", "metadata", "paths", "model"}
 
 The file (``np.savez_compressed``) holds one float64 array per trainable weight, keyed by the variable's Keras 3
 ``path`` (e.g. ``"digits/dense/kernel"``), never by position or ``tf.Variable.name``, so a file is read back only
 into a model whose trainable weights have the same paths and shapes; anything else is refused with the paths
 that differ. Beside the arrays: the measure's name, its options and free metadata (trial, epoch, task, ...), as
 JSON text, under keys that start with ``__`` (``RESERVED_KEYS``). No pickles: loading never runs code.
+
+Since format 2 a file also describes the model, so that the arrays can be read without it (the importance atlas
+of ``Analysis`` reads them with NumPy alone): ``__model__`` is JSON ``{"input_shape": [8, 8, 1] or null,
+"tensors": [{"layer", "class", "keras_class", "kind", "layer_index"}, ...] (one per path, in order),
+"first_kernel": path or null}``: each tensor's owning layer (its name, its class, the Keras class it is or derives
+from, and its number in order of first appearance among the trainable weights, as ``Aggregation`` numbers
+layers), the tensor's kind (``kernel``, ``bias``, ``gamma``, ...: the last part of its path), and the model's input
+shape without the batch axis. When the first trainable layer is a convolution (its kernel has three or more
+axes), ``__first_kernel__`` holds that kernel's values as float32 and ``first_kernel`` names it; a Dense first
+layer needs only its importances. Files of format 1 have neither and are still read (``model`` is None).
 
 Paths come from layer names. Arrays are matched by exact path first. Keras numbers automatic names per process
 (a layer of class ``Conv2D`` is named ``conv2d``, ``conv2d_1``, ...: ``<class name in snake case>_<n>``), so a
@@ -37,8 +47,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-FORMAT_VERSION = 1
-RESERVED_KEYS = ("__format__", "__measure__", "__options__", "__metadata__", "__paths__")
+FORMAT_VERSION = 2
+RESERVED_KEYS = ("__format__", "__measure__", "__options__", "__metadata__", "__paths__", "__model__",
+                 "__first_kernel__")
 
 
 def _paths(model: keras.Model) -> list[str]:
@@ -87,13 +98,17 @@ def save_importances(path, model: keras.Model, importances, *, measure: str, opt
             raise ValueError(f"The importances of {variable.path} have shape {array.shape}, the weight "
                              f"{tuple(variable.shape)}.")
     contents = dict(zip(paths, arrays))
+    description, first_kernel = _describe(model, paths)
     contents.update({
         "__format__": np.array(FORMAT_VERSION),
         "__measure__": np.array(measure),
         "__options__": np.array(_json(options or {}, "options")),
         "__metadata__": np.array(_json(metadata, "metadata")),
         "__paths__": np.array(_json(paths, "paths")),
+        "__model__": np.array(_json(description, "model description")),
     })
+    if first_kernel is not None:
+        contents["__first_kernel__"] = first_kernel
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -109,22 +124,80 @@ def save_importances(path, model: keras.Model, importances, *, measure: str, opt
     return path
 
 
+def _describe(model: keras.Model, paths: list[str]) -> tuple[dict, np.ndarray | None]:
+    """The ``__model__`` description (module docstring) and the first trainable layer's kernel if it is a
+    convolution's (three or more axes), else None."""
+    owners = _owning_layers(model)
+    numbers: dict[int, int] = {}
+    tensors = []
+    for path, owner in zip(paths, owners):
+        keras_class = next((c.__name__ for c in type(owner).__mro__ if c.__module__.startswith("keras")),
+                           type(owner).__name__)
+        tensors.append({"layer": owner.name, "class": type(owner).__name__, "keras_class": keras_class,
+                        "kind": path.rsplit("/", 1)[-1], "layer_index": numbers.setdefault(id(owner), len(numbers))})
+    first = next((i for i, (owner, tensor) in enumerate(zip(owners, tensors))
+                  if owner is owners[0] and tensor["kind"] == "kernel"), None) if owners else None
+    kernel = None
+    if first is not None and len(model.trainable_weights[first].shape) >= 3:
+        kernel = np.asarray(keras.ops.convert_to_numpy(model.trainable_weights[first]), dtype=np.float32)
+    return {"input_shape": _input_shape(model), "tensors": tensors,
+            "first_kernel": paths[first] if kernel is not None else None}, kernel
+
+
+def _input_shape(model: keras.Model) -> list[int] | None:
+    """The model's single input shape without the batch axis; None for several inputs or an unknown shape."""
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError, TypeError):
+        return None
+    if not isinstance(shape, tuple) or not shape or any(isinstance(s, (tuple, list)) for s in shape):
+        return None
+    return [None if s is None else int(s) for s in shape[1:]]
+
+
+def _owning_layers(model: keras.Model) -> list:
+    """The innermost layer owning each trainable weight, matched by identity: layers are visited sublayers first,
+    and the first layer listing a weight owns it (the rule of ``Aggregation.structure``, which this package does
+    not import; variables the model creates itself belong to the model)."""
+    ordered, seen = [], set()
+
+    def visit(layer):
+        if id(layer) in seen:
+            return
+        seen.add(id(layer))
+        children = layer.layers if isinstance(layer, keras.Model) else (
+            layer._flatten_layers(include_self=False, recursive=False) if hasattr(layer, "_flatten_layers") else [])
+        for child in children:
+            visit(child)
+        ordered.append(layer)
+
+    visit(model)
+    owner_of: dict[int, object] = {}
+    for layer in ordered:
+        for variable in layer.trainable_weights:
+            owner_of.setdefault(id(variable), layer)
+    return [owner_of.get(id(variable), model) for variable in model.trainable_weights]
+
+
 def _read(path) -> tuple[dict, dict[str, np.ndarray]]:
     with np.load(path, allow_pickle=False) as file:
         if "__paths__" not in file.files:
             raise ValueError(f"{path} is not a file written by WeightImportance.save_importances.")
         arrays = {key: file[key] for key in file.files}
     info = {
+        "format": int(arrays["__format__"]) if "__format__" in arrays else 1,
         "measure": str(arrays["__measure__"]),
         "options": json.loads(str(arrays["__options__"])),
         "metadata": json.loads(str(arrays["__metadata__"])),
         "paths": json.loads(str(arrays["__paths__"])),
+        "model": json.loads(str(arrays["__model__"])) if "__model__" in arrays else None,
     }
     return info, {key: value for key, value in arrays.items() if key not in RESERVED_KEYS}
 
 
 def read_importances_info(path) -> dict:
-    """What a file records besides the arrays: ``measure``, ``options``, ``metadata`` and the weights' ``paths``."""
+    """What a file records besides the importance arrays: its ``format``, ``measure``, ``options``, ``metadata``,
+    the weights' ``paths`` and the ``model`` description (None for files of format 1; module docstring)."""
     return _read(path)[0]
 
 
