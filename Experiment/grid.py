@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 import Aggregation
 import WeightImportance
 from Experiment import thresholds as grids
+from Experiment.chance import warn_if_at_chance
 from Experiment.config import ExperimentConfig
 from Experiment.controls import base_measure, is_control, shuffled_importances
 from Runs import paths
@@ -79,6 +80,8 @@ class EpochGrid:
             examples and on the training subset.
         importances: importances already computed on this model, by base measure name; the measures missing
             from it are computed here (e.g. a study that judges the same importances in two ways passes them).
+        num_classes: the task's number of classes (None: regression, or not known), for the warning given when
+            the trained model is at chance (``Experiment.chance``), which the grid checks once before its rows.
     """
 
     config: ExperimentConfig
@@ -91,6 +94,7 @@ class EpochGrid:
     evaluate_validation: Evaluation
     evaluate_train: Evaluation
     importances: dict[str, list[np.ndarray]] | None = None
+    num_classes: int | None = None
 
     def run(self, sink: RowSink, done: set | None = None) -> None:
         """Evaluate every combination and threshold whose key is not in ``done``, handing each row to ``sink``
@@ -114,6 +118,8 @@ class EpochGrid:
             Aggregation.apply_masks(model, originals, replacements,
                                     [np.full(w.shape, chosen) for w, chosen in zip(originals, selected)])
             chance_val_loss, _ = self.evaluate_validation()
+            Aggregation.restore_weights(model, originals)
+            warn_if_at_chance(self.trial, self.epoch, *self.evaluate_validation(), chance_val_loss, self.num_classes)
             for combination in grid:
                 measure, level, method, scope, order = combination
                 keys = row_keys(config, self.trial, self.epoch, combination)

@@ -106,7 +106,8 @@ class _Trial:
                 while self.epoch < epoch:
                     self._train_next_epoch(saved, bar)
                 EpochGrid(config, self.trial, epoch, self.task.name, self.model, self.measures, self.importance_data,
-                          self.evaluate_validation, self.evaluate_train).run(sink, done)
+                          self.evaluate_validation, self.evaluate_train,
+                          num_classes=self.task.num_classes).run(sink, done)
         finally:
             bar.close()
 
