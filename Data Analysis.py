@@ -11,6 +11,10 @@ every --format) and tables (summary.csv, ...) in --out, and with --report writes
 Warns when a curve lacks thresholds that the other curves of its file have (linear grids) and names any column
 that holds NaN.
 
+Results in the original toolkit's layouts (its validation_loss_over_threshold_TRIAL_<k>.csv files, or its
+AggregatedData.csv of means over trials, which allows no per-trial statistics) are recognised by their columns
+and read into this toolkit's names; --chance-loss sets their chance level (they record none; default ln 10).
+
 Sequential-learning CSVs (given with --sequential, or recognised among the results by their columns) get the
 accuracy-matrix heat maps, forgetting per measure at its best lambda with confidence intervals, the lambda sweep
 and sequential_report.md in --out; given thresholding results too, the Spearman rank correlation between the
@@ -32,6 +36,7 @@ from Analysis.bridge_study_report import format_bridge_study, run_bridge_study
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import BANDS
 from Analysis.metrics import DEFAULT_TOLERANCE, TOLERANCE_REFERENCES
+from Analysis.original import aggregated_note
 from Analysis.report import MIN_TRIALS, trials_note
 from Analysis.statistics import CI_METHODS, PAIRED_TESTS
 from Analysis.style import DPI, FORMATS, check_formats
@@ -70,6 +75,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help=f"figure formats, comma-separated, from {','.join(FORMATS)} (default png)")
     parser.add_argument("--dpi", type=float, default=DPI, help="resolution of PNG figures (default %(default)g)")
     parser.add_argument("--titles", action="store_true", help="give each figure a title naming what it shows")
+    parser.add_argument("--chance-loss", type=float, default=None,
+                        help="chance-level validation loss of results in the original toolkit's layout, which "
+                             "record none (default ln 10 = 2.3026, ten classes)")
     for column in FILTERS:
         kind = int if column == "epoch" else str
         parser.add_argument(f"--{column.replace('_', '-')}", dest=column, nargs="+", type=kind, default=None,
@@ -109,7 +117,7 @@ def main(argv=None) -> int:
                             tolerance_reference=arguments.tolerance_reference, metric=arguments.metric,
                             test=arguments.test, alpha=arguments.alpha, confidence=arguments.confidence,
                             ci_method=arguments.ci, formats=arguments.formats, dpi=arguments.dpi,
-                            titles=arguments.titles, **criteria)
+                            titles=arguments.titles, chance_loss=arguments.chance_loss, **criteria)
         if thresholding is None:
             return 2
         _print_thresholding(thresholding, arguments)
@@ -143,13 +151,14 @@ def _print_thresholding(analysis, arguments) -> None:
     print(Analysis.format_summary(analysis.summary, confidence=arguments.confidence))
     print()
     num_trials = int(analysis.summary["num_trials"].max())
+    aggregated = aggregated_note(arguments.results)
     if num_trials > 1:
         significant = Analysis.significance_statements(analysis.comparisons, only_significant=True,
                                                        with_group=True)
         print("Significant differences:" if significant else "No significant differences.")
         for statement in significant:
             print(f"  {statement}")
-    note = (trials_note(num_trials) if num_trials < MIN_TRIALS
+    note = (aggregated or trials_note(num_trials) if num_trials < MIN_TRIALS
             else small_sample_note(analysis.comparisons, arguments.alpha))
     if note:
         print(f"Note: {note}")

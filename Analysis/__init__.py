@@ -21,7 +21,7 @@ normalized AUC, max fraction within tolerance), ``summary`` (means, confidence i
 about incomplete curves and NaN values as files are read), ``style`` (colours, labels and the helpers every
 figure uses), ``figures`` (curves) and ``statistics_figures`` (significance, stability): figure-returning
 functions that also draw into a given ``ax``, ``report``, ``thresholding`` (the pipeline), ``paths`` (every
-output name).
+output name), ``original`` (the original toolkit's per-trial and aggregated results files, read into this schema).
 Sequential learning sits beside it with the same parts: ``sequential_metrics`` (accuracy matrices, forgetting,
 backward transfer, the λ sweep and the summary at the best λ), ``bridge`` (``thresholding_vs_ewc``, the rank
 correlation between the measures' thresholding and EWC rankings), ``sequential_figures``, ``sequential_report``

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from Analysis import original
 from Analysis.checks import check_thresholding_file
 from Analysis.columns import (
     FLOAT_COLUMNS,
@@ -44,7 +45,7 @@ from Schema import BASELINE_MEASURE, NO_AGGREGATION, SEQUENTIAL_COLUMNS, config_
 
 
 def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key_columns: Iterable[str] = ROW_KEYS,
-                 **criteria) -> pd.DataFrame:
+                 chance_loss: float | None = None, **criteria) -> pd.DataFrame:
     """Read one or several results CSVs into one DataFrame (see the module docstring for how trials are keyed).
 
     ``paths``: a path or a list of paths. ``required_columns``: the columns every file must have;
@@ -54,6 +55,8 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key
     of the wrong type, or a selection that matches no row. Columns that older results lack
     (``columns.OPTIONAL_COLUMNS``: ``parameters``) are filled with their default. Warns when a curve lacks
     thresholds the other curves of its file have (linear grids only) and when a column holds NaN (``checks``).
+    Files in the original toolkit's layouts (per trial or aggregated) are read into this schema
+    (``original.from_original``), with ``chance_loss`` (None: ln 10) as their ``chance_val_loss``.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -67,7 +70,12 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key
             raise ValueError(f"The results file {path} is given twice; each file must be given once.")
         seen[key] = path
     required_columns = tuple(required_columns)
-    frames = [_read_csv(path, required_columns) for path in paths]
+    frames = [_read_csv(path, required_columns, chance_loss) for path in paths]
+    original.check_combination(paths)
+    if chance_loss is not None and not any(original.file_layout(path) for path in paths):
+        warnings.warn(f"chance_loss={chance_loss!r} is ignored: it sets the chance level of results in the original "
+                      "toolkit's layout only, and none of these files is; they carry their own chance_val_loss.",
+                      stacklevel=2)
     if "threshold" in required_columns:
         for path, frame in zip(paths, frames):
             check_thresholding_file(frame, path, _config_or_none(path))
@@ -150,7 +158,7 @@ def _config_or_none(path: Path) -> dict | None:
         return None
 
 
-def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, required_columns: tuple[str, ...], chance_loss: float | None = None) -> pd.DataFrame:
     """One results CSV with its columns typed; a blank label reads as ``none`` (``Schema.NO_AGGREGATION``, what the
     runners write where there is nothing to name), and an absent or blank optional column as its default."""
     if not path.exists():
@@ -163,6 +171,7 @@ def _read_csv(path: Path, required_columns: tuple[str, ...]) -> pd.DataFrame:
         raise ValueError(f"Results file {path} is empty: it has no header and no rows.") from error
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise ValueError(f"Results file {path} could not be read as a CSV: {error}") from error
+    frame = original.from_original(frame, path, chance_loss)
     optional = [column for column in required_columns if column in OPTIONAL_COLUMNS]
     missing = [column for column in required_columns if column not in frame.columns and column not in optional]
     if missing:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from Analysis import paths
+from Analysis import original, paths
 from Analysis.columns import GROUP_KEYS
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import band_text
 from Analysis.loading import load_config
+from Analysis.statistics_figures import stability_panels
 from Analysis.style import aggregation_label, describe
 from Analysis.summary import interval_column, summary_table, tolerance_fraction_shown
 from Analysis.thresholding import ThresholdingAnalysis, analyze, make_figures, save_tables
@@ -57,8 +58,11 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
     num_trials = int(analysis.summary["num_trials"].max()) if not analysis.summary.empty else 0
     lines = ["# Thresholding analysis", ""]
     lines += _overview(results)
+    # Results in the original toolkit's layout: what was mapped, and why its aggregated file has no statistics.
+    lines += original.report_lines(results)
+    aggregated = original.aggregated_note(pd.unique(results["source"])) if "source" in results.columns else None
     if num_trials < MIN_TRIALS:
-        lines += [f"**{trials_note(num_trials)}**", ""]
+        lines += [f"**{aggregated or trials_note(num_trials)}**", ""]
     lines += _method(analysis.options, band)
     note = small_sample_note(analysis.comparisons, analysis.options.get("alpha", DEFAULT_ALPHA))
     if note and num_trials >= MIN_TRIALS:
@@ -244,9 +248,8 @@ def _stability_section(analysis: ThresholdingAnalysis, out_dir: Path) -> list[st
     lines = ["## Stability of the ranking", ""]
     tables = {"Across trials": (analysis.trial_stability, "Agreement across trials needs at least 2 trials."),
               "Across epochs": (analysis.epoch_stability, "Agreement across epochs needs at least 2 epochs.")}
-    shown_any = [table["kendalls_w"].notna().any() for table, _ in tables.values()]
-    if any(shown_any):
-        for task in sorted(analysis.trial_stability["task"].unique()):
+    for task in sorted(analysis.trial_stability["task"].unique()):
+        if any(stability_panels(analysis.trial_stability, analysis.epoch_stability, task)):
             lines += [_image(paths.stability_figure(out_dir, task), out_dir), ""]
     for name, (table, missing) in tables.items():
         table = table[table["kendalls_w"].notna()]

@@ -20,11 +20,13 @@ from Analysis.thresholding import ThresholdingAnalysis, analyze, save_analysis
 def run_analysis(csv_paths, out_dir, report_dir=None, band: str = "se", tolerance: float = DEFAULT_TOLERANCE,
                  tolerance_reference: str = "loss", metric: str = DEFAULT_METRIC, test: str = "t",
                  alpha: float = DEFAULT_ALPHA, confidence: float = 0.95, ci_method: str = "t", formats=("png",),
-                 dpi: float = DPI, titles: bool = False, **criteria) -> ThresholdingAnalysis:
-    """Load ``csv_paths`` (filtered by ``criteria``, e.g. ``epoch=[5]``; see ``select_results``), analyse, save
+                 dpi: float = DPI, titles: bool = False, chance_loss: float | None = None,
+                 **criteria) -> ThresholdingAnalysis:
+    """Load ``csv_paths`` (filtered by ``criteria``, e.g. ``epoch=[5]``; see ``select_results``; ``chance_loss``:
+    the chance level of files in the original toolkit's layout, None for ln 10), analyse, save
     the tables and figures (each in every one of ``formats`` at ``dpi``; ``titles`` on them if asked) in
     ``out_dir`` and, if ``report_dir`` is given, write the Markdown report there (its figures as PNG)."""
-    results = load_results(csv_paths, **criteria)
+    results = load_results(csv_paths, chance_loss=chance_loss, **criteria)
     analysis = analyze(results, tolerance=tolerance, tolerance_reference=tolerance_reference, metric=metric,
                        test=test, alpha=alpha, confidence=confidence, ci_method=ci_method)
     written = save_analysis(analysis, out_dir, band=band, formats=formats, dpi=dpi, titles=titles)

@@ -1,6 +1,7 @@
 """Figures of the statistics of a thresholding analysis, returned as ``matplotlib`` figures: the significance
-matrices of the pairwise comparisons and the stability of the ranking. Where a statistic needs more trials or
-epochs than the results hold, its panel says so in words instead of staying empty.
+matrices of the pairwise comparisons and the stability of the ranking. A significance panel whose group has too
+few trials says so in words; the stability figure draws only the panels that have a value (``stability_panels``),
+and the report says in a line of text what the others need.
 """
 
 from __future__ import annotations
@@ -65,35 +66,53 @@ def plot_significance(comparisons: pd.DataFrame, ax=None, *, alpha: float = DEFA
     return figure
 
 
+def stability_panels(trial_stability: pd.DataFrame, epoch_stability: pd.DataFrame, task: str) -> tuple[bool, bool]:
+    """Which panels of ``task``'s stability figure have a value: (across trials: some epoch with Kendall's W
+    between >= 2 trials' rankings, across epochs: some setting ranked at >= 2 epochs)."""
+    return (bool(trial_stability.loc[trial_stability["task"] == task, "kendalls_w"].notna().any()),
+            bool(epoch_stability.loc[epoch_stability["task"] == task, "kendalls_w"].notna().any()))
+
+
 def plot_stability(trial_stability: pd.DataFrame, epoch_stability: pd.DataFrame, axes=None, *, title=None,
                    task: str | None = None) -> Figure:
     """The stability of the ranking of measures for one task (``task``, or the only one): Kendall's W between
-    the trials' rankings against epoch, one line per setting (left), and between the epochs' rankings, one bar
-    per setting (right), each setting in one colour; the legend names the settings by what differs between them.
-    A panel without a value says what it needs ("needs ≥ 2 trials", "needs ≥ 2 epochs").
-    ``axes``: two axes to draw into. Returns the figure."""
+    the trials' rankings against epoch, one line per setting, and between the epochs' rankings, one bar per
+    setting, each setting in one colour; the legend names the settings by what differs between them.
+
+    Only the panels with a value are drawn (``stability_panels``): one trial gives no "across trials" panel, one
+    measured epoch no "across epochs" panel; a ``ValueError`` says what is needed when neither has a value.
+    ``axes``: one axis per panel drawn, to draw into. Returns the figure."""
     tasks = sorted(set(trial_stability["task"]) | set(epoch_stability["task"]))
     task = task if task is not None else (tasks[0] if len(tasks) == 1 else None)
     if task is None or task not in tasks:
         raise ValueError(f"plot_stability draws one task; choose one with task=... from {tasks}.")
-    trials = trial_stability[trial_stability["task"] == task]
+    has_trials, has_epochs = stability_panels(trial_stability, epoch_stability, task)
+    if not (has_trials or has_epochs):
+        raise ValueError(f"The ranking of {task!r} has no stability to draw: agreement across trials needs at least "
+                         "2 trials and agreement across epochs at least 2 measured epochs.")
+    trials = trial_stability[(trial_stability["task"] == task) & trial_stability["kendalls_w"].notna()]
     epochs = epoch_stability[(epoch_stability["task"] == task) & epoch_stability["kendalls_w"].notna()]
+    num_panels = has_trials + has_epochs
     if axes is None:
-        figure, grid = new_figure(1, 2, width=4.8, height=3.4)
-        left, right = grid[0]
+        figure, grid = new_figure(1, num_panels, width=4.8, height=3.4)
+        panels = list(grid[0])
     else:
-        left, right = axes
-        figure = left.figure
+        panels = list(np.atleast_1d(axes))
+        if len(panels) != num_panels:
+            raise ValueError(f"plot_stability draws {num_panels} panel(s) for {task!r} (across trials: {has_trials}, "
+                             f"across epochs: {has_epochs}); got {len(panels)} axes.")
+        figure = panels[0].figure
     settings = pd.concat([trials[list(SETTING_KEYS)], epochs[list(SETTING_KEYS)]]).drop_duplicates()
     varying = [k for k in SETTING_KEYS if settings[k].nunique() > 1] or ["order"]
     names = sorted(set(settings[varying].itertuples(index=False, name=None)), key=str)
     styles = {name: {"color": colormaps["tab10"](i % 10), "marker": "osD^v<>p*h"[i % 10],
                      "label": describe(dict(zip(varying, name)))} for i, name in enumerate(names)}
-    _across_trials(left, trials[trials["kendalls_w"].notna()], varying, styles)
-    right.set_xlabel("Kendall's W across epochs")
-    if epochs.empty:
-        _say(right, "needs ≥ 2 epochs with a ranking")
-    else:
+    remaining = iter(panels)
+    if has_trials:
+        _across_trials(next(remaining), trials, varying, styles)
+    if has_epochs:
+        right = next(remaining)
+        right.set_xlabel("Kendall's W across epochs")
         for name, rows in epochs.groupby(varying, sort=False):
             name = name if isinstance(name, tuple) else (name,)
             style = styles[name]
@@ -101,17 +120,14 @@ def plot_stability(trial_stability: pd.DataFrame, epoch_stability: pd.DataFrame,
         right.set_yticks([])
         right.set_ylim(len(names) - 0.5, -0.5)
         right.set_xlim(0, 1)
-    add_legend(figure, [left, right], inside=axes is not None)
-    set_title(figure, None if axes is None else left, title, {"task": task})
+    add_legend(figure, panels, inside=axes is not None)
+    set_title(figure, None if axes is None else panels[0], title, {"task": task})
     return figure
 
 
 def _across_trials(ax, trials: pd.DataFrame, varying: list[str], styles: dict) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("Kendall's W across trials")
-    if trials.empty:
-        _say(ax, "needs ≥ 2 trials")
-        return
     for name, rows in trials.groupby(varying, sort=True):
         rows = rows.sort_values("epoch")
         ax.plot(rows["epoch"], rows["kendalls_w"], alpha=0.8, **styles[name if isinstance(name, tuple) else (name,)])

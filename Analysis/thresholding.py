@@ -17,7 +17,7 @@ from Analysis.curves import compute_curves
 from Analysis.figures import BANDS, plot_curves
 from Analysis.metrics import DEFAULT_TOLERANCE, trial_metrics
 from Analysis.stability import ranking_stability
-from Analysis.statistics_figures import plot_significance, plot_stability
+from Analysis.statistics_figures import plot_significance, plot_stability, stability_panels
 from Analysis.style import DPI, check_formats, save_figure
 from Analysis.summary import DEFAULT_METRIC, summarize_metrics, summary_table
 
@@ -95,8 +95,9 @@ def make_figures(analysis: ThresholdingAnalysis, out_dir, band: str = "se", form
             save("significance", plot_significance(data, alpha=alpha, title=options["title"]),
                  paths.significance_figure(out_dir, *keys))
     for task in sorted(analysis.trial_stability["task"].unique()):
-        save("stability", plot_stability(analysis.trial_stability, analysis.epoch_stability, task=task,
-                                         title=options["title"]), paths.stability_figure(out_dir, task))
+        if any(stability_panels(analysis.trial_stability, analysis.epoch_stability, task)):
+            save("stability", plot_stability(analysis.trial_stability, analysis.epoch_stability, task=task,
+                                             title=options["title"]), paths.stability_figure(out_dir, task))
     return written
 
 

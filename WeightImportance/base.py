@@ -23,7 +23,8 @@ Every measure class declares what a runner must give it, so that a runner reads 
   layers). Before ``compute``, give it a grouping with ``set_grouping(group_ids)``: a function
   ``group_ids(model, level) -> (ids, num_groups)`` returning one int array of global group ids per
   ``model.trainable_weights`` entry (same shape, ids in ``[0, num_groups)``), e.g. ``Aggregation.group_ids``. The
-  measure calls it with its own ``level`` attribute.
+  measure calls it with its own ``level`` attribute. ``set_grouping`` returns the measure:
+  ``get_measure("oracle").set_grouping(Aggregation.group_ids).compute(model, data)``.
 
 The registry-wide contract test checks every declaration against the measure's behaviour.
 """
@@ -55,8 +56,9 @@ class ImportanceMeasure(abc.ABC):
     def compute(self, model: keras.Model, data=None) -> list[np.ndarray]:
         """One importance array per ``model.trainable_weights`` entry, same shape, larger = more important."""
 
-    def set_grouping(self, group_ids: Callable) -> None:
-        """Give a ``needs_groups`` measure the function that groups a model's weights (see the module docstring)."""
+    def set_grouping(self, group_ids: Callable) -> ImportanceMeasure:
+        """Give a ``needs_groups`` measure the function that groups a model's weights (see the module docstring);
+        returns the measure, so that the call chains: ``measure.set_grouping(f).compute(model, data)``."""
         raise ValueError(f"Measure {self.name!r} scores every weight on its own and takes no grouping "
                          "(its class has needs_groups = False).")
 

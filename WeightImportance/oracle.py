@@ -17,8 +17,15 @@ Removal units (``level``). Like every measure, the oracle knows no units or laye
   (same shape, ids in ``[0, num_groups)``) and ``num_groups``. Runners pass ``Aggregation.group_ids``, so the
   oracle removes exactly the groups that ``Aggregation`` ranks at that level (a unit: a Dense unit's incoming
   weights with its bias, a conv filter with its bias, a BatchNormalization channel's gamma and beta; a layer: all
-  trainable weights of a layer). Without a grouping, ``compute`` raises an error saying what to call.
+  trainable weights of a layer). Without a grouping, ``compute`` raises an error quoting the line to write.
 A grouping given at ``level="weight"`` is used too (``Aggregation``'s weight groups are single weights).
+
+From a notebook, in one line (``set_grouping`` returns the measure)::
+
+    get_measure("oracle").set_grouping(Aggregation.group_ids).compute(model, data)
+
+The grouping is the caller's because ``WeightImportance`` does not import ``Aggregation`` (the floors of the
+house): a default grouping here would be a second definition of units, free to drift from the one that ranks.
 
 Removal replaces the group's weights by zero (``replacement="zero"``, the only choice). Every weight is restored to
 its exact original value afterwards; non-trainable state (BatchNormalization statistics) is never assigned.
@@ -75,12 +82,15 @@ class Oracle(ImportanceMeasure):
         self.max_groups = int(max_groups)
         self.grouping: Callable | None = None
 
-    def set_grouping(self, group_ids: Callable) -> None:
-        """Use ``group_ids(model, level) -> (ids, num_groups)`` (e.g. ``Aggregation.group_ids``) for the groups."""
+    def set_grouping(self, group_ids: Callable) -> Oracle:
+        """Use ``group_ids(model, level) -> (ids, num_groups)`` (e.g. ``Aggregation.group_ids``) for the groups;
+        returns the measure, so that ``get_measure("oracle").set_grouping(Aggregation.group_ids).compute(...)``
+        is one line."""
         if not callable(group_ids):
             raise TypeError(f"set_grouping needs a function group_ids(model, level) -> (ids, num_groups), "
                             f"got {type(group_ids).__name__}.")
         self.grouping = group_ids
+        return self
 
     def groups(self, model) -> tuple[list[np.ndarray], int]:
         """The groups of ``level``: per trainable tensor the group of every entry, and the number of groups."""
@@ -88,11 +98,13 @@ class Oracle(ImportanceMeasure):
         if self.grouping is None:
             if self.level == "weight":
                 return single_weight_ids(variables)
+            options = "" if self.level == "unit" else f', level="{self.level}"'
             raise ValueError(
                 f"oracle at level={self.level!r} zeroes groups of weights that the caller defines, and none were "
-                "given. Call measure.set_grouping(Aggregation.group_ids) before compute() (or any function "
-                "group_ids(model, level) -> (one int array of group ids per trainable weight, num_groups)), "
-                "or use level='weight', which needs no groups."
+                f"given. Give Aggregation's groups: "
+                f"get_measure(\"oracle\"{options}).set_grouping(Aggregation.group_ids).compute(model, data) "
+                "(or set_grouping(f) with any function f(model, level) -> (one int array of group ids per "
+                "trainable weight, num_groups)), or use level='weight', which needs no groups."
             )
         result = self.grouping(model, self.level)
         if not isinstance(result, tuple) or len(result) != 2:

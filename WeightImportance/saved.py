@@ -11,9 +11,15 @@ into a model whose trainable weights have the same paths and shapes; anything el
 that differ. Beside the arrays: the measure's name, its options and free metadata (trial, epoch, task, ...), as
 JSON text, under keys that start with ``__`` (``RESERVED_KEYS``). No pickles: loading never runs code.
 
-Paths come from layer names. Keras numbers automatic names per process (``dense``, ``dense_1``, ...), so a second
-model of the same architecture built in the same process has other paths: where the paths differ only in those
-numbers and the tensors match one to one in order, kind and shape, they are matched in order.
+Paths come from layer names. Arrays are matched by exact path first. Keras numbers automatic names per process
+(a layer of class ``Conv2D`` is named ``conv2d``, ``conv2d_1``, ...: ``<class name in snake case>_<n>``), so a
+second model of the same architecture built in the same process has other paths. Only when the paths do not
+match exactly, and the model's and the file's paths differ only in such automatic numbers, the tensors are
+matched in order (same number of tensors, same kind and shape in the same order). A number counts as automatic
+only on the name of a layer (or model) whose name is its class's snake-case name, alone or followed by
+``_<n>``: ``dense_3`` on a ``Dense`` layer matches ``dense`` or ``dense_7``; a name the user chose, such as
+``block_1`` on a ``Dense`` layer, matches only itself (``block_2`` is another layer). A user who names a
+``Dense`` layer ``dense_5`` by hand chose a name Keras could have chosen, which cannot be told apart.
 
 The file is written atomically: to a temporary file in the same folder, flushed to disk (fsync), then renamed
 over ``path``, so a reader never sees half a file and an interrupted run leaves the old file intact.
@@ -126,38 +132,74 @@ def load_importances(path, model: keras.Model) -> list[np.ndarray]:
     """The importances saved in ``path``, one float64 array per ``model.trainable_weights`` entry in that order;
     an error naming the paths that are missing, extra or of another shape when the model does not match.
 
-    Arrays are matched by variable path. A model built again from the same code in one process gets other
-    automatic layer names (``conv2d_3`` for ``conv2d``); when the paths differ only in such numbers, and the
+    Arrays are matched by exact variable path. Where the paths differ, but only in Keras' automatic numbering of
+    automatic layer names (``conv2d_3`` for ``conv2d`` on a ``Conv2D`` layer; see the module docstring), and the
     tensors match in order, kind (``kernel``, ``bias``, ...) and shape, they are matched in order."""
     info, arrays = _read(path)
     paths = _paths(model)
-    if _same_structure(info["paths"], arrays, model):
-        # Another build of the same architecture: Keras numbered its automatic layer names on, so the paths
-        # differ only in those numbers; the tensors match one to one in order, kind and shape.
-        return [arrays[p].astype(np.float64) for p in info["paths"]]
     missing = [p for p in paths if p not in arrays]
     extra = [p for p in info["paths"] if p not in set(paths)]
     mismatched = [f"{v.path}: file {arrays[v.path].shape}, model {tuple(v.shape)}" for v in model.trainable_weights
                   if v.path in arrays and arrays[v.path].shape != tuple(v.shape)]
-    if missing or extra or mismatched:
-        problems = [f"{label} {items}" for label, items in (("missing from the file:", missing),
-                                                            ("in the file but not in the model:", extra),
-                                                            ("shapes differ:", mismatched)) if items]
-        raise ValueError(f"The importances in {path} ({info['measure']}) do not match the trainable weights of "
-                         f"model {model.name!r}; " + "; ".join(problems) + ". They are matched by variable path "
-                         "(layer names; Keras numbers automatic names per process, see WeightImportance.saved).")
-    return [arrays[p].astype(np.float64) for p in paths]
+    if not (missing or extra or mismatched):
+        return [arrays[p].astype(np.float64) for p in paths]
+    if _renumbered(info["paths"], arrays, model):
+        # Another build of the same architecture: Keras numbered its automatic layer names on, so the paths
+        # differ only in those numbers; the tensors match one to one in order, kind and shape.
+        return [arrays[p].astype(np.float64) for p in info["paths"]]
+    problems = [f"{label} {items}" for label, items in (("missing from the file:", missing),
+                                                        ("in the file but not in the model:", extra),
+                                                        ("shapes differ:", mismatched)) if items]
+    raise ValueError(f"The importances in {path} ({info['measure']}) do not match the trainable weights of "
+                     f"model {model.name!r}; " + "; ".join(problems) + ". They are matched by variable path "
+                     "(layer names; Keras numbers automatic names per process, see WeightImportance.saved).")
 
 
-def _same_structure(saved_paths: list[str], arrays: dict, model: keras.Model) -> bool:
-    """Whether the saved tensors match ``model.trainable_weights`` in order, in the layer names up to Keras'
-    automatic numbering (``dense_4`` ~ ``dense``), in kind and in shape."""
+def _renumbered(saved_paths: list[str], arrays: dict, model: keras.Model) -> bool:
+    """Whether the saved tensors match ``model.trainable_weights`` in order, in kind and shape, with paths that
+    differ only in Keras' automatic numbering of automatic layer names."""
     weights = model.trainable_weights
     if len(saved_paths) != len(weights):
         return False
-    return all(_unnumbered(saved) == _unnumbered(weight.path) and arrays[saved].shape == tuple(weight.shape)
-               for saved, weight in zip(saved_paths, weights))
+    prefixes = _automatic_prefixes(model)
+    for saved, weight in zip(saved_paths, weights):
+        saved_parts, model_parts = saved.split("/"), weight.path.split("/")
+        if arrays[saved].shape != tuple(weight.shape) or len(saved_parts) != len(model_parts):
+            return False
+        for saved_part, model_part in zip(saved_parts, model_parts):
+            if saved_part != model_part and not any(
+                    _is_automatic(saved_part, prefix) and _is_automatic(model_part, prefix)
+                    for prefix in prefixes.get(model_part, ())):
+                return False
+    return True
 
 
-def _unnumbered(path: str) -> str:
-    return "/".join(re.sub(r"_\d+$", "", part) for part in path.split("/"))
+def _automatic_prefixes(model: keras.Model) -> dict[str, set[str]]:
+    """Layer (and model) name -> the names Keras gives that layer's class automatically (``Conv2D`` ->
+    ``conv2d``), for every layer of ``model``, nested ones included."""
+    # Keras' own traversal of nested layers; models without it (never in Keras 3) fall back to ``.layers``.
+    if hasattr(model, "_flatten_layers"):
+        layers = list(model._flatten_layers(include_self=True))
+    else:
+        layers, stack = [], [model]
+        while stack:
+            layer = stack.pop()
+            layers.append(layer)
+            stack.extend(getattr(layer, "layers", []))
+    prefixes: dict[str, set[str]] = {}
+    for layer in layers:
+        prefixes.setdefault(layer.name, set()).add(_snake_case(type(layer).__name__))
+    return prefixes
+
+
+def _is_automatic(name: str, prefix: str) -> bool:
+    """Whether ``name`` is an automatic Keras name for ``prefix``: the prefix alone, or followed by ``_<n>``."""
+    return re.fullmatch(rf"{re.escape(prefix)}(_\d+)?", name) is not None
+
+
+def _snake_case(name: str) -> str:
+    """A class name as Keras turns it into an automatic layer name (``keras.src.utils.naming.to_snake_case``,
+    which Keras does not export): ``BatchNormalization`` -> ``batch_normalization``, ``Conv2D`` -> ``conv2d``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()

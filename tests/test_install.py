@@ -19,7 +19,8 @@ def test_pip_install_makes_every_package_importable_from_another_directory(tmp_p
     source = tmp_path / "source"
     for name in PACKAGES:
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md", "requirements.txt", "requirements-ray.txt", "requirements-tfds.txt"):
+    for name in ("pyproject.toml", "README.md", "requirements.txt", "requirements-ray.txt", "requirements-tfds.txt",
+                 "requirements-tensorboard.txt"):
         shutil.copy(ROOT / name, source / name)
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",

@@ -57,3 +57,77 @@ def test_the_sequential_table_is_the_stored_permuted_digits_run():
     shown = readme_table("| measure | best λ | forgetting [95 % CI] |", "docs/sequential.md")
     assert shown == sequential_table(stored)
     assert re.search(r"data/sequential_permuted_digits/", (ROOT / "data" / "README.md").read_text())
+
+
+ORIGINAL_MNIST = ROOT / "data" / "original_mnist"
+# This toolkit's level names and the original's, in the order the page shows them.
+ORIGINAL_LEVELS = (("weight", "NO_AGGREGATION"), ("unit", "UNIT"), ("filter", "CONV_FILTER"))
+
+
+def original_mnist_table(folder=ORIGINAL_MNIST, epoch: int = 25) -> list[list[str]]:
+    """The original toolkit's MNIST table computed from the analysis's stored summary and comparisons: per level,
+    the measures by rank with normalized AUC and max fraction within tolerance [95 % CI], and the measures each
+    is better than after Holm."""
+    summary = pd.read_csv(folder / "summary.csv")
+    comparisons = pd.read_csv(folder / "comparisons.csv")
+    rows = []
+    for level, name in ORIGINAL_LEVELS:
+        group = summary[(summary.epoch == epoch) & (summary.aggregation_level == level)].sort_values(
+            ["rank", "measure"])
+        pairs = comparisons[(comparisons.epoch == epoch) & (comparisons.aggregation_level == level)
+                            & comparisons.significant]
+        for row in group.itertuples():
+            beaten = [other for other in group.measure
+                      if other != row.measure and ((pairs.better == row.measure) & (pairs[["measure_a", "measure_b"]] == other).any(axis=1)
+                          & (pairs[["measure_a", "measure_b"]] == row.measure).any(axis=1)).any()]
+            rows.append([
+                f"{level} (`{name}`)", str(row.rank), row.measure,
+                f"{row.normalized_auc_mean:.3f} [{row.normalized_auc_ci_low:.3f}, {row.normalized_auc_ci_high:.3f}]",
+                f"{row.max_fraction_within_tolerance_mean:.3f} [{row.max_fraction_within_tolerance_ci_low:.3f}, "
+                f"{row.max_fraction_within_tolerance_ci_high:.3f}]",
+                ", ".join(beaten) or "–",
+            ])
+    return rows
+
+
+def original_mnist_facts(folder=ORIGINAL_MNIST, epoch: int = 25) -> list[str]:
+    """The sentences of the page's reading of that table, computed from the stored files."""
+    metrics = pd.read_csv(folder / "trial_metrics_epoch25.csv")
+    stability = pd.read_csv(folder / "stability.csv")
+    comparisons = pd.read_csv(folder / "comparisons.csv")
+    levels = [level for level, _ in ORIGINAL_LEVELS]
+    auc = metrics.pivot_table(index=["aggregation_level", "trial"], columns="measure", values="normalized_auc")
+    inverted = (auc["random"] < auc["fisher"]).groupby(level="aggregation_level").sum()
+    across_trials = stability[(stability.across == "trial") & (stability.epoch == epoch)].set_index(
+        "aggregation_level")["kendalls_w"]
+    across_epochs = stability[stability.across == "epoch"].set_index("aggregation_level")["kendalls_w"]
+    fisher_random = comparisons[(comparisons[["measure_a", "measure_b"]].isin(["fisher", "random"])).all(axis=1)]
+    unit = fisher_random[fisher_random.aggregation_level == "unit"].set_index("epoch")
+    last = fisher_random[fisher_random.epoch == epoch].set_index("aggregation_level")["p_holm"]
+    means = pd.read_csv(folder / "summary.csv").pivot_table(index=["epoch", "aggregation_level"], columns="measure",
+                                                            values="normalized_auc_mean")
+    def listing(values) -> str:
+        values = [str(v) for v in values]
+        return ", ".join(values[:-1]) + " and " + values[-1]
+
+    return [
+        f"random has a lower normalized AUC than fisher in {listing(inverted[level] for level in levels)} of the "
+        f"{metrics.trial.nunique()} trials (weight, unit and filter level)",
+        "Kendall's W across trials at epoch 25 is "
+        + listing(f"{across_trials[level]:.2f}" for level in levels),
+        "across the five epochs " + listing(f"{across_epochs[level]:.2f}" for level in levels),
+        f"at unit level fisher differs from random after Holm only at epochs {listing(unit.index[unit.significant])}",
+        f"fisher's mean normalized AUC is below random's in {int((means.fisher < means.random).sum())} of the "
+        f"{len(means)} (epoch, level) cells",
+        "p_holm = " + listing(f"{last[level]:.2g} ({level})" for level in levels),
+    ]
+
+
+def test_the_original_mnist_table_is_the_stored_analysis_of_its_published_data():
+    shown = readme_table("| level | rank | measure | normalized AUC [95 % CI] |", "docs/original-toolkit.md")
+    assert shown == original_mnist_table()
+    text = " ".join((ROOT / "docs" / "original-toolkit.md").read_text().split())
+    for fact in original_mnist_facts():
+        assert fact in text, fact
+    assert re.search(r"`original_mnist/`.*31fa80b0d018242c75f3a45f562ceafccfcf9a29",
+                     (ROOT / "data" / "README.md").read_text())

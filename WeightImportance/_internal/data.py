@@ -1,4 +1,5 @@
-"""Batches of ``(x, y)`` from the forms a measure accepts: a pair of arrays or a ``tf.data.Dataset``."""
+"""Batches of ``(x, y)`` from the forms a measure accepts: a pair of arrays or a ``tf.data.Dataset``; and the same
+examples regrouped into batches of a fixed size (``rebatch``)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,19 @@ def iterate_batches(data, batch_size: int = 128, num_samples: int | None = None,
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
         yield tf.convert_to_tensor(x[start:stop]), tf.convert_to_tensor(y[start:stop])
+
+
+def rebatch(batches, size: int) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
+    """The examples of ``(x, y)`` ``batches``, in order, regrouped into batches of ``size`` (the last may be
+    smaller)."""
+    xs, ys, count = [], [], 0
+    for x, y in batches:
+        xs.append(x)
+        ys.append(y)
+        count += int(x.shape[0])
+        while count >= size:
+            x_all, y_all = tf.concat(xs, 0), tf.concat(ys, 0)
+            yield x_all[:size], y_all[:size]
+            xs, ys, count = [x_all[size:]], [y_all[size:]], count - size
+    if count:
+        yield tf.concat(xs, 0), tf.concat(ys, 0)

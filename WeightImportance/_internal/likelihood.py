@@ -7,13 +7,21 @@ probabilities):
 - ``SparseCategoricalCrossentropy`` (targets: class ids) and ``CategoricalCrossentropy`` (targets: one row of class
   probabilities per example, one-hot or soft labels q): a categorical distribution, softmax(z) for logits z
   (``from_logits=True``) or the model's probabilities, clipped to [1e-12, 1] before the log.
-  log p(y | x) = log p_y for a class id y; for a row q it generalises to sum_k q_k log p_k, the expected
-  log-likelihood under q (one-hot q gives log p_y again).
+  log p(y | x) = log p_y for a class id y; for a row q, ``log_likelihood`` gives sum_k q_k log p_k, the expected
+  log-likelihood under q (what the loss computes; one-hot q gives log p_y again).
 - ``BinaryCrossentropy``: every output j an independent Bernoulli with p_j = sigmoid(z_j) (or the model's
   probability, clipped to [ε, 1 - ε] with ε = ``keras.config.epsilon()`` as Keras does), targets y_j in [0, 1]:
   log p(y | x) = sum_j [y_j log p_j + (1 - y_j) log(1 - p_j)] (with logits, -sigmoid_cross_entropy_with_logits,
   which is stable).
 - ``MeanSquaredError`` (``"mse"``): a Gaussian with unit variance, log p(y | x) = -1/2 ||y - f(x)||^2 + const.
+
+The gradient of ``log_likelihood`` is the score for a hard label (class id, 0/1 targets, a Gaussian target). For a
+label *distribution* (soft rows q, soft binary targets) it is the score's expectation E_q ∇ log p, and its square
+(E_q ∇ log p)² is not the Fisher under q, E_q (∇ log p)² (it is 0 when q is the model's own prediction): the
+Fisher squares scores of single labels, as ``_internal/fisher_terms.py`` derives and computes (the Fisher's
+"data" estimator with label rows or soft binary targets, and its "exact" one). ``log_likelihood`` with label
+distributions serves only where a loss's own gradient is meant (the "batched" estimator, which differentiates the
+mean loss of a mini-batch, and the first term of the binary Fisher).
 
 Label smoothing, ``ignore_class`` and an ``axis`` other than -1 change what the loss means, so the likelihood of
 such a loss is refused (the loss-based measures, which call the loss itself, accept them). Targets are checked
@@ -158,8 +166,8 @@ def bernoulli_probabilities(outputs: tf.Tensor, from_logits: bool) -> tf.Tensor:
 
 
 def log_likelihood(likelihood: Likelihood, outputs: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-    """Sum over the batch of log p(y_n | x_n) (up to an additive constant for the Gaussian); see the module
-    docstring for each kind."""
+    """Sum over the batch of log p(y_n | x_n) (up to an additive constant for the Gaussian); for label rows q and
+    soft binary targets the expected log-likelihood under them (see the module docstring for each kind)."""
     if likelihood.kind == "categorical":
         log_p = log_probabilities(outputs, likelihood.from_logits)
         if not likelihood.sparse:

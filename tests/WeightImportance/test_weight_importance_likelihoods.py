@@ -3,7 +3,7 @@ class ids or label rows, independent Bernoulli outputs, strings as objects, and 
 
 The binary hand computation: with p = sigmoid(z), z = x W + b, d/dz_j [y_j log p_j + (1 - y_j) log(1 - p_j)] =
 y_j - p_j, so the per-example gradient is x_i (y_j - p_j) for W_ij and y_j - p_j for b_j. For label rows q the
-gradient of sum_k q_k log softmax(z)_k is q - p sum_k q_k.
+Fisher under q is sum_k q_k of the squared gradients with residual e_k - p.
 """
 
 import keras
@@ -73,12 +73,15 @@ def test_one_hot_categorical_equals_sparse_categorical(name, options, from_logit
         assert_close(got, want, rtol=1e-5)
 
 
-def test_soft_labels_give_the_expected_log_likelihood_gradient():
+def test_soft_labels_give_the_fisher_under_q():
+    # sum_k q_k (∂ log p_k / ∂θ)², with residual e_k - p for class k; not (∂ sum_k q_k log p_k / ∂θ)².
     model = dense_model(keras.losses.CategoricalCrossentropy(from_logits=True))
     x = inputs()
     q = np.random.default_rng(4).dirichlet(np.ones(4), size=len(x)).astype(np.float32)
     p = probabilities(model, x, "softmax")
-    want = hand_fisher(model, x, q - p * q.sum(1, keepdims=True))
+    per_class = [hand_fisher(model, x, np.sqrt(q[:, [k]]) * (np.eye(4)[k] - p))
+                 for k in range(4)]
+    want = [sum(parts[i] for parts in per_class) for i in range(2)]
     assert_close(get_measure("fisher", batch_size=8).compute(model, (x, q)), want)
 
 

@@ -129,6 +129,26 @@ def test_any_grouping_the_caller_gives_by_hand():
     np.testing.assert_allclose(got[1], hand_loss(removed, x, y) - base, rtol=1e-4, atol=2e-6)
 
 
+def test_the_one_line_call_from_a_notebook(tiny_cnn, tiny_data):
+    import WeightImportance
+    from WeightImportance import get_measure
+
+    model, data = tiny_cnn, tiny_data
+    importances = get_measure("oracle").set_grouping(Aggregation.group_ids).compute(model, data)
+    for got, want in zip(importances, oracle().compute(model, data)):
+        np.testing.assert_array_equal(got, want)
+    # The error without a grouping quotes that line, with the level where it is not the default.
+    with pytest.raises(ValueError) as error:
+        WeightImportance.get_measure("oracle").compute(model, data)
+    assert 'get_measure("oracle").set_grouping(Aggregation.group_ids).compute(model, data)' in str(error.value)
+    with pytest.raises(ValueError) as error:
+        WeightImportance.get_measure("oracle", level="layer").compute(model, data)
+    line = 'get_measure("oracle", level="layer").set_grouping(Aggregation.group_ids).compute(model, data)'
+    assert line in str(error.value)
+    layer = get_measure("oracle", level="layer").set_grouping(Aggregation.group_ids).compute(model, data)  # = line
+    assert len(layer) == len(model.trainable_weights)
+
+
 def test_grouped_levels_without_a_grouping_say_what_to_call(tiny_cnn, tiny_data):
     assert measure_class("oracle").needs_groups
     for level in ("unit", "layer"):

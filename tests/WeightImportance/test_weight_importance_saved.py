@@ -120,3 +120,49 @@ def test_a_second_build_of_the_same_architecture_loads_by_order(tmp_path):
     file = WeightImportance.save_importances(tmp_path / "m.npz", first, importances, measure="magnitude")
     for loaded, saved in zip(WeightImportance.load_importances(file, second), importances):
         np.testing.assert_array_equal(loaded, saved)
+
+
+def test_exact_paths_win_over_the_order_of_the_weights(tmp_path):
+    """The same layers (so the same variable paths) in another order: each array goes to its own variable, not to
+    the variable at its position."""
+    first, second = keras.layers.Dense(3), keras.layers.Dense(3)  # automatic names dense_<n>, dense_<n+1>
+    inputs = keras.Input((3,))
+    forward = keras.Model(inputs, second(first(inputs)))
+    backward = keras.Model(inputs, first(second(inputs)))
+    importances = [np.full(tuple(w.shape), float(i)) for i, w in enumerate(forward.trainable_weights)]
+    file = save_importances(tmp_path / "m.npz", forward, importances, measure="magnitude")
+    by_path = dict(zip([w.path for w in forward.trainable_weights], importances))
+    loaded = load_importances(file, backward)
+    assert [w.path for w in backward.trainable_weights] == [w.path for w in forward.trainable_weights[2:]
+                                                            + forward.trainable_weights[:2]]
+    for array, variable in zip(loaded, backward.trainable_weights):
+        np.testing.assert_array_equal(array, by_path[variable.path])
+
+
+def _blocks(*names):
+    return keras.Sequential([keras.Input((3,))] + [keras.layers.Dense(3, name=name) for name in names],
+                            name="blocks")
+
+
+def test_numbers_in_names_the_user_chose_are_not_renumbered(tmp_path):
+    saved = _blocks("block_1", "block_2")
+    file = save_importances(tmp_path / "m.npz", saved, get_measure("magnitude").compute(saved), measure="magnitude")
+    with pytest.raises(ValueError, match=r"missing from the file: \['blocks/block_3/kernel'.*in the file but not in "
+                                         r"the model: \['blocks/block_1/kernel'"):
+        load_importances(file, _blocks("block_2", "block_3"))
+    # The same names in another order are matched by name.
+    swapped = _blocks("block_2", "block_1")
+    for array, variable in zip(load_importances(file, swapped), swapped.trainable_weights):
+        index = [w.path for w in saved.trainable_weights].index(variable.path)
+        np.testing.assert_array_equal(array, np.abs(np.array(saved.trainable_weights[index])))
+
+
+def test_automatic_numbers_are_renumbered_by_the_layers_class(tmp_path):
+    saved = _blocks("dense_3", "dense_4")  # names Keras gives Dense layers
+    file = save_importances(tmp_path / "m.npz", saved, get_measure("magnitude").compute(saved), measure="magnitude")
+    for array, variable in zip(load_importances(file, _blocks("dense", "dense_12")), saved.trainable_weights):
+        np.testing.assert_array_equal(array, np.abs(np.array(variable)))
+    # A layer the user named block_4 is not the automatic dense_4 renumbered.
+    with pytest.raises(ValueError, match=r"in the file but not in the model: \['blocks/dense_4/kernel'"):
+        load_importances(file, keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, name="dense_3"),
+                                                 keras.layers.Dense(3, name="block_4")], name="blocks"))
