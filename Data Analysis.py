@@ -8,8 +8,9 @@
 Prints the summary table (per measure, aggregation, scope, order, parameters, epoch and task: mean AUC, normalized
 AUC with its confidence interval, max fraction within tolerance for order least, rank), saves the figures (each in
 every --format) and tables (summary.csv, ...) in --out, and with --report writes report.md there with PNG figures.
-Warns when a curve lacks thresholds that the other curves of its file have (linear grids) and names any column
-that holds NaN.
+Warns when a curve lacks thresholds that the other curves of its file have (linear and geometric grids), names any
+column that holds NaN, leaves out a partial last line (a row still being written) with a warning, and says which
+trained models are at chance (their curves measure noise).
 
 Results in the original toolkit's layouts (its validation_loss_over_threshold_TRIAL_<k>.csv files, or its
 AggregatedData.csv of means over trials, which allows no per-trial statistics) are recognised by their columns
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import Analysis
 from Analysis.bridge_study_report import format_bridge_study, run_bridge_study
+from Analysis.chance import chance_statements
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import BANDS
 from Analysis.metrics import DEFAULT_TOLERANCE, TOLERANCE_REFERENCES
@@ -148,6 +150,10 @@ def _run(entry_point, *args, **kwargs):
 
 
 def _print_thresholding(analysis, arguments) -> None:
+    for statement in chance_statements(analysis.at_chance):
+        print(f"At chance: {statement}")
+    if not analysis.at_chance.empty:
+        print()
     print(Analysis.format_summary(analysis.summary, confidence=arguments.confidence))
     print()
     num_trials = int(analysis.summary["num_trials"].max())

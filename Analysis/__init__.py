@@ -15,20 +15,24 @@ Typical use::
     figure = Analysis.plot_curves(results, epoch="last")       # a matplotlib Figure; or draw into ax=...
 
 Modules: ``columns`` (the keys that group rows; the columns themselves come from ``Schema``), ``loading`` (both
-kinds of results CSV, one policy for keying trials across files), ``curves``, ``metrics`` (per-trial AUC,
+kinds of results CSV, read through ``Schema.reading``, whole rows only as the runners read them; one policy for
+keying trials across files), ``chance`` (trained models at chance), ``curves``, ``metrics`` (per-trial AUC,
 normalized AUC, max fraction within tolerance), ``summary`` (means, confidence intervals, ranks), ``comparisons``
 (paired tests, Holm), ``stability`` (Kendall's W), ``statistics`` (the generic statistics), ``checks`` (warnings
 about incomplete curves and NaN values as files are read), ``style`` (colours, labels and the helpers every
 figure uses), ``figures`` (curves) and ``statistics_figures`` (significance, stability): figure-returning
 functions that also draw into a given ``ax``, ``report``, ``thresholding`` (the pipeline), ``paths`` (every
 output name), ``original`` (the original toolkit's per-trial and aggregated results files, read into this schema).
-Sequential learning sits beside it with the same parts: ``sequential_metrics`` (accuracy matrices, forgetting,
-backward transfer, the λ sweep and the summary at the best λ), ``bridge`` (``thresholding_vs_ewc``, the rank
-correlation between the measures' thresholding and EWC rankings), ``sequential_figures``, ``sequential_report``
-and ``sequential`` (the pipeline). ``run`` goes from CSV paths to every output, for either analysis.
+Sequential learning sits beside it with the same parts: ``sequential_metrics`` (accuracy matrices, complete runs,
+forgetting, backward transfer, the λ sweep and the summary at the best λ), ``bridge`` (``thresholding_vs_ewc``,
+the rank correlation between the measures' thresholding and EWC rankings), ``sequential_figures``,
+``sequential_report`` and ``sequential`` (the pipeline); the bridge study in ``bridge_inputs`` (its files and
+incomplete trials), ``bridge_study`` and ``bridge_study_report``. ``run`` goes from CSV paths to every output, for
+either analysis.
 """
 
 from Analysis.bridge import BRIDGE_CI_METHODS, ThresholdingVsEWC, thresholding_vs_ewc
+from Analysis.chance import chance_statements, models_at_chance
 from Analysis.columns import CURVE_KEYS, GROUP_KEYS, METRICS, RESULT_COLUMNS, lower_is_better
 from Analysis.comparisons import compare_measures, significance_matrix, significance_statements, small_sample_note
 from Analysis.curves import compute_curves
@@ -70,10 +74,10 @@ from Schema import BASELINE_MEASURE, SEQUENTIAL_COLUMNS
 
 __all__ = [
     "BASELINE_MEASURE", "CURVE_KEYS", "DEFAULT_TOLERANCE", "GROUP_KEYS", "METRICS", "RESULT_COLUMNS",
-    "PairedTestResult", "ThresholdingAnalysis", "analyze", "compare_measures", "compute_curves",
+    "PairedTestResult", "ThresholdingAnalysis", "analyze", "chance_statements", "compare_measures", "compute_curves",
     "confidence_interval", "curve_auc", "format_summary", "holm_correction", "kendalls_w", "load_config",
     "load_results", "lower_is_better", "make_figures", "markdown_table", "max_fraction_within_tolerance",
-    "mean_spearman", "measure_colour", "measure_label", "measure_style", "normalized_auc", "paired_test",
+    "mean_spearman", "measure_colour", "models_at_chance", "measure_label", "measure_style", "normalized_auc", "paired_test",
     "plot_curves", "plot_significance", "plot_stability", "rank_measures", "ranking_stability", "run_analysis",
     "save_analysis", "save_figure", "save_tables", "select_results", "significance_matrix",
     "significance_statements", "standard_error", "summarize_metrics", "summary_table", "trial_metrics",

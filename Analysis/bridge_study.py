@@ -4,7 +4,9 @@ well the same importances protect task A under EWC?
 Reads a study's folder (``python -m Bridge``): ``thresholding.csv`` (``Schema.THRESHOLDING_COLUMNS``),
 ``sequential.csv`` and ``selection.csv`` (``Schema.SEQUENTIAL_COLUMNS``; the same EWC runs evaluated on the
 reported validation split and on held-out training examples). Every trial judges the same importances of the same
-model both ways, so each trial gives one thresholding score and one EWC score per measure.
+model both ways, so each trial gives one thresholding score and one EWC score per measure. A trial that lacks
+something (a study read while it runs, or stopped: ``bridge_inputs.incomplete_trials``) is left out with a warning
+that names it and what it lacks; when no trial is complete the analysis refuses, saying why.
 
 Scores, per trial and measure, each oriented so that higher = better:
 - thresholding (``THRESHOLDING_METRICS``, per-trial metrics of ``Analysis.metrics``): ``auc_least`` = −normalised
@@ -33,19 +35,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from Analysis.loading import load_results, load_sequential
+from Analysis.bridge_inputs import (SELECTION_CSV, SEQUENTIAL_CSV, THRESHOLDING_CSV, ewc_scores,  # noqa: F401
+                                    incomplete_trials, load_bridge)
 from Analysis.metrics import DEFAULT_TOLERANCE, trial_metrics
-from Analysis.sequential_metrics import accuracy_matrix, run_metrics
 from Analysis.statistics import confidence_interval
 from Schema import NO_PENALTY, UNIFORM_PENALTY
 
-THRESHOLDING_CSV, SEQUENTIAL_CSV, SELECTION_CSV = "thresholding.csv", "sequential.csv", "selection.csv"
 # name -> (per-trial metric, order, sign that makes higher = better)
 THRESHOLDING_METRICS = {"auc_least": ("normalized_auc", "least", -1.0), "auc_most": ("normalized_auc", "most", 1.0),
                         "tolerance_fraction": ("max_fraction_within_tolerance", "least", 1.0)}
@@ -150,26 +150,6 @@ class BridgeStudy:
     options: dict
 
 
-def load_bridge(results_dir) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The thresholding, sequential and selection rows of the study in ``results_dir``."""
-    folder = Path(results_dir)
-    return (load_results(folder / THRESHOLDING_CSV), load_sequential(folder / SEQUENTIAL_CSV),
-            load_sequential(folder / SELECTION_CSV))
-
-
-def ewc_scores(sequential: pd.DataFrame) -> pd.DataFrame:
-    """Per run (trial, measure, λ): ``forgetting_a`` (task 0) and ``average_accuracy`` (``run_metrics``)."""
-    metrics = run_metrics(sequential)
-    forgetting = {}
-    for (trial, measure, value), run in sequential.groupby(["trial", "measure", "lambda"]):
-        matrix = accuracy_matrix(run)
-        forgetting[(trial, measure, value)] = float(np.max(matrix[:-1, 0]) - matrix[-1, 0])
-    keys = list(zip(metrics["trial"], metrics["measure"], metrics["lambda"]))
-    metrics["forgetting_a"] = [forgetting[key] if complete else np.nan
-                               for key, complete in zip(keys, metrics["complete"])]
-    return metrics[["trial", "measure", "lambda", "complete", "forgetting_a", "average_accuracy"]]
-
-
 def _ewc_cube(metrics: pd.DataFrame, score: str, trials, measures, lambdas) -> np.ndarray:
     table = metrics.pivot_table(index="trial", columns=["measure", "lambda"], values=score, aggfunc="mean")
     columns = pd.MultiIndex.from_product([measures, lambdas])
@@ -182,7 +162,17 @@ def bridge_study(thresholding: pd.DataFrame, sequential: pd.DataFrame, selection
     """Every agreement of the study (module docstring), per thresholding setting (``SETTING_KEYS``)."""
     curves = trial_metrics(thresholding, tolerance=tolerance)
     reported, held_out = ewc_scores(sequential), ewc_scores(selection)
-    trials = sorted(set(curves["trial"]) & set(reported["trial"]) & set(held_out["trial"]))
+    lacking = incomplete_trials(curves, {SEQUENTIAL_CSV: reported, SELECTION_CSV: held_out})
+    every_trial = sorted(set(curves["trial"]) | set(reported["trial"]) | set(held_out["trial"]))
+    trials = [trial for trial in every_trial if trial not in lacking]
+    if lacking:
+        described = "; ".join(f"trial {trial}: {', '.join(what)}" for trial, what in sorted(lacking.items()))
+        if not trials:
+            raise ValueError(f"No trial of the bridge study is complete, so there is nothing to analyse: "
+                             f"{described}. Resume the study (python -m Bridge with the same configuration) to "
+                             "complete its trials.")
+        warnings.warn(f"{len(lacking)} of the study's {len(every_trial)} trials are incomplete and left out "
+                      f"({described}); the {len(trials)} complete trials {trials} are analysed.", stacklevel=2)
     lambdas = sorted(v for v in reported["lambda"].unique() if v > 0)
     measures = sorted(set(curves["measure"]) & set(reported["measure"]))
     cubes = {score: _ewc_cube(reported, score, trials, measures, lambdas) for score in EWC_SCORES}
@@ -232,7 +222,7 @@ def bridge_study(thresholding: pd.DataFrame, sequential: pd.DataFrame, selection
         scores.append(frame)
         summaries.append(_summaries(frame, reported, held_out, confidence))
     options = {"tolerance": tolerance, "confidence": confidence, "num_resamples": num_resamples, "seed": seed,
-               "lambdas": lambdas, "measures": measures}
+               "lambdas": lambdas, "measures": measures, "incomplete_trials": sorted(lacking)}
     return BridgeStudy(pd.DataFrame(rows), pd.DataFrame(per_trial),
                        pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(),
                        pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(), options)

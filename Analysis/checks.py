@@ -1,10 +1,10 @@
 """Checks of one thresholding results file as it is read, each a warning that names what it found.
 
-- **Incomplete curves.** On a linear grid every curve of a file is measured at the same thresholds, so a curve
-  that lacks some of the thresholds the file's other curves have (a run cut short, rows lost) would have its AUC
-  computed over a shorter or coarser range without a word. Grids whose thresholds legitimately differ between
-  curves (``threshold_spacing`` ``geometric`` or ``adaptive`` in the configuration JSON beside the CSV) are not
-  checked; without a JSON the grid is taken to be linear.
+- **Incomplete curves.** On a linear or a geometric grid (``threshold_spacing`` in the configuration JSON beside
+  the CSV) every curve of a file is measured at the same thresholds, so a curve that lacks some of the thresholds
+  the file's other curves have (a run cut short, rows lost) would have its AUC computed over a shorter or coarser
+  range without a word. An adaptive grid chooses its thresholds per curve, so its curves legitimately differ and
+  are not checked; without a JSON the grid is taken to be linear.
 - **Missing values.** A NaN in a column the analysis computes with (``threshold``, ``fraction_removed``,
   ``val_loss``, ``chance_val_loss``) is named with its column and its first row.
 """
@@ -19,8 +19,8 @@ import pandas as pd
 from Analysis.columns import CURVE_KEYS
 from Schema import KEY_DIGITS
 
-# Spacings whose curves are all measured at the same thresholds.
-EVEN_SPACINGS = ("linear",)
+# Spacings whose curves are all measured at the same thresholds (``adaptive`` chooses them per curve).
+EVEN_SPACINGS = ("linear", "geometric")
 CHECKED_COLUMNS = ("threshold", "fraction_removed", "val_loss", "chance_val_loss")
 MAX_LISTED = 5
 
@@ -30,10 +30,10 @@ def check_thresholding_file(frame: pd.DataFrame, path, config: dict | None) -> N
     check_missing_values(frame, path)
     spacing = (config or {}).get("threshold_spacing", "linear")
     if spacing in EVEN_SPACINGS:
-        check_complete_curves(frame, path)
+        check_complete_curves(frame, path, spacing)
 
 
-def check_complete_curves(frame: pd.DataFrame, path) -> list[tuple]:
+def check_complete_curves(frame: pd.DataFrame, path, spacing: str = "linear") -> list[tuple]:
     """Warn, naming each curve (trial and ``CURVE_KEYS``), when a curve lacks thresholds that other curves of the
     file have; returns the incomplete curves as (curve keys, missing thresholds)."""
     keys = ["trial", *[k for k in CURVE_KEYS if k in frame.columns]]
@@ -49,7 +49,7 @@ def check_complete_curves(frame: pd.DataFrame, path) -> list[tuple]:
                            for curve, missing in incomplete[:MAX_LISTED])
         more = f"; and {len(incomplete) - MAX_LISTED} more" if len(incomplete) > MAX_LISTED else ""
         warnings.warn(
-            f"{len(incomplete)} curves of {path} lack thresholds that other curves of the same linear grid have "
+            f"{len(incomplete)} curves of {path} lack thresholds that other curves of the same {spacing} grid have "
             f"(their AUC and tolerance fraction cover fewer points): {listed}{more}. Resume the run to complete "
             "them, or select the complete ones.",
             stacklevel=4,

@@ -20,6 +20,7 @@ and ``source_trial`` (its trial id there) are always added.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import warnings
@@ -42,6 +43,7 @@ from Analysis.columns import (
     with_optional_columns,
 )
 from Schema import BASELINE_MEASURE, NO_AGGREGATION, SEQUENTIAL_COLUMNS, config_path
+from Schema.reading import read_whole_rows
 
 
 def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key_columns: Iterable[str] = ROW_KEYS,
@@ -54,7 +56,8 @@ def load_results(paths, *, required_columns: Iterable[str] = RESULT_COLUMNS, key
     ``FileNotFoundError`` for a missing file and ``ValueError`` for an empty file, missing columns (named), values
     of the wrong type, or a selection that matches no row. Columns that older results lack
     (``columns.OPTIONAL_COLUMNS``: ``parameters``) are filled with their default. Warns when a curve lacks
-    thresholds the other curves of its file have (linear grids only) and when a column holds NaN (``checks``).
+    thresholds the other curves of its file have (linear and geometric grids) and when a column holds NaN
+    (``checks``). A partial last line (a row still being written) is left out with a warning (``read_frame``).
     Files in the original toolkit's layouts (per trial or aggregated) are read into this schema
     (``original.from_original``), with ``chance_loss`` (None: ln 10) as their ``chance_val_loss``.
     """
@@ -159,19 +162,45 @@ def _config_or_none(path: Path) -> dict | None:
 
 
 def _read_csv(path: Path, required_columns: tuple[str, ...], chance_loss: float | None = None) -> pd.DataFrame:
-    """One results CSV with its columns typed; a blank label reads as ``none`` (``Schema.NO_AGGREGATION``, what the
-    runners write where there is nothing to name), and an absent or blank optional column as its default."""
+    """One results CSV, read (``read_frame``), converted from the original toolkit's layout where it is in one
+    (``original.from_original``), then its columns checked and typed (``typed_results``)."""
+    frame = read_frame(path)
+    frame = original.from_original(frame, path, chance_loss)
+    return typed_results(frame, path, required_columns)
+
+
+def read_frame(path) -> pd.DataFrame:
+    """The whole rows of the results CSV ``path`` as a DataFrame, as pandas reads them (no column checked yet).
+
+    Read through ``Schema.reading.read_whole_rows``, the runners' reader: a partial last line (a row still being
+    written, or a run stopped while writing it) is left out with a warning naming the file, which is never
+    changed; a line damaged in the middle is an error naming it."""
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Results file {path} does not exist.")
     if not path.is_file():
         raise ValueError(f"Results path {path} is not a file; give the path of a results CSV.")
+    found = read_whole_rows(path)
+    if found.partial_line:
+        warnings.warn(
+            f"{path} ends in a partial line of {len(found.partial_line)} characters (a row still being written, or "
+            "a run stopped while writing it): it is left out of the analysis, and the file is not changed. "
+            "Resuming the run cuts it and measures its row again.",
+            stacklevel=4,
+        )
+    if not found.header:
+        raise ValueError(f"Results file {path} is empty: it has no header and no rows"
+                         + (" (only a partial first line)." if found.partial_line else "."))
     try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError as error:
-        raise ValueError(f"Results file {path} is empty: it has no header and no rows.") from error
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        return pd.read_csv(io.BytesIO(found.data))
+    except pd.errors.ParserError as error:
         raise ValueError(f"Results file {path} could not be read as a CSV: {error}") from error
-    frame = original.from_original(frame, path, chance_loss)
+
+
+def typed_results(frame: pd.DataFrame, path, required_columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` (the rows of ``path``) checked to hold ``required_columns`` and at least one row, its columns
+    typed; a blank label reads as ``none`` (``Schema.NO_AGGREGATION``, what the runners write where there is
+    nothing to name), and an absent or blank optional column as its default."""
     optional = [column for column in required_columns if column in OPTIONAL_COLUMNS]
     missing = [column for column in required_columns if column not in frame.columns and column not in optional]
     if missing:
@@ -227,7 +256,7 @@ def _key_trials(results: pd.DataFrame, key_columns: list[str]) -> pd.DataFrame:
     colliding_identities = results.loc[colliding, identity_columns].drop_duplicates()
     in_collision = (
         results[identity_columns].merge(colliding_identities.assign(_collides=True), how="left", on=identity_columns)
-        ["_collides"].fillna(False).to_numpy(dtype=bool)
+        ["_collides"].notna().to_numpy()
     )
     results["_piece"] = np.where(in_collision, results["_source_index"], -1)
     identity_keys = identity_columns + ["_piece"]

@@ -1,7 +1,8 @@
 """One self-contained Markdown report of a thresholding analysis (``report.md`` with its PNG figures beside it).
 
-With fewer than ``MIN_TRIALS`` trials one sentence says that intervals and tests need more, and the sections
-that need two trials say so once instead of a line per cell.
+It opens with a warning for each trained model at chance (``chance``: its curves measure noise, and what to
+check). With fewer than ``MIN_TRIALS`` trials one sentence says that intervals and tests need more, and the
+sections that need two trials say so once instead of a line per cell.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from Analysis import original, paths
+from Analysis.chance import chance_statements
 from Analysis.columns import GROUP_KEYS
 from Analysis.comparisons import DEFAULT_ALPHA, small_sample_note
 from Analysis.figures import band_text
@@ -56,7 +58,9 @@ def write_report(results: pd.DataFrame, out_dir, config=None, analysis: Threshol
     save_tables(analysis, out_dir)
 
     num_trials = int(analysis.summary["num_trials"].max()) if not analysis.summary.empty else 0
-    lines = ["# Thresholding analysis", ""]
+    # First of all, the trained models at chance: every curve measured on them is noise.
+    chance = [f"**Warning:** {statement}" for statement in chance_statements(analysis.at_chance)]
+    lines = ["# Thresholding analysis", "", *chance, *([""] if chance else [])]
     lines += _overview(results)
     # Results in the original toolkit's layout: what was mapped, and why its aggregated file has no statistics.
     lines += original.report_lines(results)

@@ -17,7 +17,8 @@ import pandas as pd
 from Analysis import paths
 from Analysis.bridge import ThresholdingVsEWC, thresholding_vs_ewc
 from Analysis.sequential_figures import plot_accuracy_matrices, plot_forgetting, plot_lambda_sweep
-from Analysis.sequential_metrics import lambda_sweep, mean_accuracy_matrices, run_metrics, sequential_summary
+from Analysis.sequential_metrics import (describe_incomplete_runs, lambda_sweep, mean_accuracy_matrices, run_metrics,
+                                         sequential_summary)
 from Analysis.sequential_report import write_sequential_report
 from Analysis.style import DPI, check_formats
 
@@ -41,12 +42,12 @@ def analyze_sequential(results: pd.DataFrame, thresholding: pd.DataFrame | None 
     results (or their per-trial metrics) of the same task, ``thresholding_vs_ewc`` with the interval
     ``bridge_ci_method`` and the other options ``bridge_options``."""
     metrics = run_metrics(results)
-    incomplete = metrics[~metrics["complete"]]
-    if not incomplete.empty:
-        warnings.warn(f"{len(incomplete)} runs are incomplete (cut short) and left out.", stacklevel=2)
+    incomplete = describe_incomplete_runs(metrics)
+    if incomplete:
+        warnings.warn(incomplete, stacklevel=2)
     metrics = metrics[metrics["complete"]].reset_index(drop=True)
     if metrics.empty:
-        raise ValueError("No complete run in the sequential results.")
+        raise ValueError(f"No complete run in the sequential results: {incomplete}")
     bridge = None
     if thresholding is not None:
         bridge = thresholding_vs_ewc(thresholding, metrics, confidence=confidence, ci_method=bridge_ci_method,

@@ -3,6 +3,13 @@
 Reads the rows of ``SequentialLearning``'s results CSV (``Schema.SEQUENTIAL_COLUMNS``: one row per evaluation of
 task j after training task i of one run (trial, measure, λ)), as ``loading.load_sequential`` returns them.
 
+A run is *complete* when it has every (trained_task, evaluated_task) row of its T tasks (``Schema.sequential_pairs``:
+task j <= i evaluated after training task i). T is the ``num_tasks`` of the configuration JSON beside the run's
+CSV where there is one, else the largest task index in that file + 1 (and at least ``Schema.MIN_SEQUENTIAL_TASKS``),
+so a run cut short (say, only its task-A rows, written while the run still trains) is never read as a shorter
+sequence. An incomplete run has NaN metrics; the analyses leave it out with a warning naming it
+(``describe_incomplete_runs``).
+
 Metrics of one run, from its accuracy matrix R (R[i, j]: accuracy on task j after training task i; T tasks,
 counted from 0):
 
@@ -26,9 +33,10 @@ import numpy as np
 import pandas as pd
 
 from Analysis.columns import SEQUENTIAL_RUN_KEYS as RUN_KEYS
+from Analysis.loading import load_config
 from Analysis.statistics import paired_test, summarize_values
 from Analysis.summary import interval_column
-from Schema import NO_PENALTY
+from Schema import MIN_SEQUENTIAL_TASKS, NO_PENALTY, config_path, sequential_pairs
 
 EWC_METRICS = ("average_accuracy", "forgetting", "backward_transfer")
 HIGHER_IS_BETTER = {"average_accuracy": True, "forgetting": False, "backward_transfer": True}
@@ -36,9 +44,13 @@ MEASURE_KEYS = ("task", "sequence", "measure")
 
 
 # -- one run --------------------------------------------------------------------------------------------------
-def accuracy_matrix(rows: pd.DataFrame, value: str = "accuracy") -> np.ndarray:
-    """The T x T matrix of ``value`` of one run: [trained_task, evaluated_task], NaN where not evaluated."""
-    size = int(max(rows["trained_task"].max(), rows["evaluated_task"].max())) + 1
+def accuracy_matrix(rows: pd.DataFrame, value: str = "accuracy", num_tasks: int | None = None) -> np.ndarray:
+    """The T x T matrix of ``value`` of one run: [trained_task, evaluated_task], NaN where not evaluated; T is
+    ``num_tasks``, or the largest task index of ``rows`` + 1."""
+    largest = int(max(rows["trained_task"].max(), rows["evaluated_task"].max())) + 1
+    size = largest if num_tasks is None else int(num_tasks)
+    if largest > size:
+        raise ValueError(f"A run has rows of task {largest - 1}, beyond the {size} tasks of its configuration.")
     matrix = np.full((size, size), np.nan)
     matrix[rows["trained_task"].to_numpy(int), rows["evaluated_task"].to_numpy(int)] = rows[value].to_numpy(float)
     return matrix
@@ -60,18 +72,80 @@ def matrix_metrics(matrix) -> dict[str, float]:
     return metrics
 
 
-def run_metrics(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: ``trial``, ``seed``, ``RUN_KEYS``, ``num_tasks``, ``complete`` and ``EWC_METRICS``.
+def num_tasks_per_file(results: pd.DataFrame) -> dict[str, tuple[int, str]]:
+    """Per ``source`` file of ``results`` (one key, '', when there is no ``source`` column): (T, where T comes
+    from), from the configuration JSON beside the file (its ``num_tasks``) or else from the file's largest task
+    index (module docstring)."""
+    sources = results["source"] if "source" in results.columns else pd.Series("", index=results.index)
+    found = {}
+    for source, rows in results.groupby(sources, sort=False):
+        configured = _configured_num_tasks(source) if source else None
+        if configured is not None:
+            found[source] = (configured, f"the configuration {config_path(source)}")
+            continue
+        largest = int(max(rows["trained_task"].max(), rows["evaluated_task"].max())) + 1
+        where = f"{source}'s largest task index" if source else "the largest task index of the results"
+        if largest < MIN_SEQUENTIAL_TASKS:
+            where += f" ({largest - 1}; a sequence has at least {MIN_SEQUENTIAL_TASKS} tasks)"
+        found[source] = (max(largest, MIN_SEQUENTIAL_TASKS), where)
+    return found
 
-    A run whose matrix misses an entry (cut short) is marked ``complete = False`` and its metrics are NaN."""
+
+def _configured_num_tasks(source: str) -> int | None:
+    try:
+        config = load_config(source)
+    except ValueError:
+        return None
+    value = (config or {}).get("num_tasks")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value
+
+
+def run_metrics(results: pd.DataFrame, num_tasks: int | None = None) -> pd.DataFrame:
+    """One row per run: ``trial``, ``seed``, ``RUN_KEYS``, ``num_tasks`` (T), ``num_tasks_from`` (where T comes
+    from), ``num_pairs`` (how many of its T (T + 1) / 2 rows the run has), ``complete``, ``EWC_METRICS`` and, where
+    the results name their files, ``source``.
+
+    T is ``num_tasks`` when given, else per file (``num_tasks_per_file``). A run that lacks some of its rows (cut
+    short) is marked ``complete = False`` and its metrics are NaN."""
+    sources = results["source"] if "source" in results.columns else pd.Series("", index=results.index)
+    per_file = ({source: (int(num_tasks), "the number given") for source in pd.unique(sources)}
+                if num_tasks is not None else num_tasks_per_file(results))
     rows = []
     for keys, run in results.groupby(["trial", *RUN_KEYS], sort=True):
-        matrix = accuracy_matrix(run)
-        complete = bool(np.all(np.isfinite(matrix[np.tril_indices(len(matrix))])))
+        source = str(sources.loc[run.index[0]])
+        count, where = max(per_file[s] for s in pd.unique(sources.loc[run.index]))
+        pairs = set(zip(run["trained_task"].astype(int), run["evaluated_task"].astype(int)))
+        expected = sequential_pairs(count)
+        complete = expected <= pairs
+        matrix = accuracy_matrix(run, num_tasks=count)
         metrics = matrix_metrics(matrix) if complete else dict.fromkeys(EWC_METRICS, np.nan)
-        rows.append({"trial": keys[0], "seed": int(run["seed"].iloc[0]), **dict(zip(RUN_KEYS, keys[1:])),
-                     "num_tasks": len(matrix), "complete": complete, **metrics})
+        row = {"trial": keys[0], "seed": int(run["seed"].iloc[0]), **dict(zip(RUN_KEYS, keys[1:])),
+               "num_tasks": count, "num_tasks_from": where, "num_pairs": len(pairs & expected),
+               "complete": complete, **metrics}
+        if source:
+            row["source"] = source
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def describe_incomplete_runs(metrics: pd.DataFrame, limit: int = 5) -> str | None:
+    """One sentence naming the incomplete runs of ``metrics`` (``run_metrics``): trial, measure, λ, file, rows
+    found of those expected and where the number of tasks comes from; None when every run is complete."""
+    incomplete = metrics[~metrics["complete"].astype(bool)]
+    if incomplete.empty:
+        return None
+    listed = []
+    for _, run in incomplete.head(limit).iterrows():
+        where = f" of {run['source']}" if "source" in run and isinstance(run["source"], str) else ""
+        expected = len(sequential_pairs(int(run["num_tasks"])))
+        listed.append(f"trial {run['trial']}, measure {run['measure']}, λ {run['lambda']:g}{where}: "
+                      f"{run['num_pairs']} of its {expected} rows for {run['num_tasks']} tasks (from "
+                      f"{run['num_tasks_from']})")
+    more = f"; and {len(incomplete) - limit} more" if len(incomplete) > limit else ""
+    return (f"{len(incomplete)} sequential run(s) lack rows (cut short, or still running) and are left out of the "
+            f"metrics: {'; '.join(listed)}{more}. Resume the run to complete them.")
 
 
 # -- across trials --------------------------------------------------------------------------------------------
@@ -151,11 +225,14 @@ def format_sequential_summary(summary: pd.DataFrame, digits: int = 3, confidence
 
 def mean_accuracy_matrices(results: pd.DataFrame, metrics: pd.DataFrame | None = None,
                            criterion: str = "average_accuracy") -> dict[tuple, np.ndarray]:
-    """The accuracy matrix of each (task, sequence, measure) at its best λ, averaged over trials."""
+    """The accuracy matrix of each (task, sequence, measure) at its best λ, averaged over the trials whose run is
+    complete (``metrics``: ``run_metrics`` of ``results``; incomplete runs are never averaged in)."""
     metrics = run_metrics(results) if metrics is None else metrics
-    chosen = results.merge(best_lambdas(metrics, criterion), on=list(RUN_KEYS), how="inner")
+    metrics = metrics[metrics["complete"].astype(bool)]
+    chosen_runs = at_best_lambda(metrics, criterion)[["trial", *RUN_KEYS, "num_tasks"]]
+    chosen = results.drop(columns="num_tasks", errors="ignore").merge(chosen_runs, on=["trial", *RUN_KEYS])
     matrices = {}
     for keys, group in chosen.groupby(list(RUN_KEYS), sort=True):
         means = group.groupby(["trained_task", "evaluated_task"], as_index=False)["accuracy"].mean()
-        matrices[keys] = accuracy_matrix(means)
+        matrices[keys] = accuracy_matrix(means, num_tasks=int(group["num_tasks"].max()))
     return matrices

@@ -65,7 +65,7 @@ def confidence_interval(values, confidence: float = 0.95, method: str = "t", num
         low, high = stats.t.interval(confidence, values.size - 1, loc=mean, scale=stats.sem(values))
     else:
         low, high = stats.bootstrap((values,), np.mean, n_resamples=num_resamples, confidence_level=confidence,
-                                    method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
+                                    method="percentile", rng=np.random.default_rng(seed)).confidence_interval
     return (float(low), float(high))
 
 
@@ -159,7 +159,7 @@ def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int 
         exact = n <= EXACT_PERMUTATION_MAX_PAIRS
         result = stats.permutation_test((d,), np.mean, permutation_type="samples",
                                         n_resamples=np.inf if exact else num_permutations, alternative="two-sided",
-                                        random_state=np.random.default_rng(seed))
+                                        rng=np.random.default_rng(seed))
         statistic, p_value = mean, float(result.pvalue)
     return PairedTestResult(test, n, mean, float(statistic), min(1.0, float(p_value)), float(effect_size),
                             rank_biserial)

@@ -1,6 +1,7 @@
 """The thresholding analysis end to end: results -> curves, per-trial metrics, summary, comparisons, stability.
 
-``analyze`` computes everything from a results DataFrame; ``save_analysis`` writes its tables and figures.
+``analyze`` computes everything from a results DataFrame, and names the trained models at chance (``chance``);
+``save_analysis`` writes its tables and figures.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from Analysis import paths
+from Analysis.chance import COLUMNS as CHANCE_COLUMNS
+from Analysis.chance import models_at_chance
 from Analysis.comparisons import DEFAULT_ALPHA, compare_measures
 from Analysis.curves import compute_curves
 from Analysis.figures import BANDS, plot_curves
@@ -26,7 +29,8 @@ MAX_OVERVIEW_EPOCHS = 8
 
 @dataclass
 class ThresholdingAnalysis:
-    """Every table of one analysis, and the options that produced them."""
+    """Every table of one analysis, and the options that produced them; ``at_chance``: the trained models at chance
+    (``chance.models_at_chance``), whose curves measure noise."""
 
     curves: pd.DataFrame
     metrics: pd.DataFrame
@@ -35,12 +39,14 @@ class ThresholdingAnalysis:
     trial_stability: pd.DataFrame
     epoch_stability: pd.DataFrame
     options: dict = field(default_factory=dict)
+    at_chance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CHANCE_COLUMNS)))
 
 
 def analyze(results: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE, tolerance_reference: str = "loss",
             metric: str = DEFAULT_METRIC, test: str = "t", alpha: float = DEFAULT_ALPHA, confidence: float = 0.95,
             ci_method: str = "t") -> ThresholdingAnalysis:
-    """Curves, per-trial metrics, their summary with ranks, pairwise comparisons and ranking stability."""
+    """Curves, per-trial metrics, their summary with ranks, pairwise comparisons, ranking stability, and the
+    trained models at chance."""
     metrics = trial_metrics(results, tolerance=tolerance, tolerance_reference=tolerance_reference)
     return ThresholdingAnalysis(
         curves=compute_curves(results, confidence=confidence),
@@ -51,6 +57,7 @@ def analyze(results: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE, toleran
         epoch_stability=ranking_stability(metrics, metric=metric, across="epoch"),
         options={"tolerance": tolerance, "tolerance_reference": tolerance_reference, "metric": metric,
                  "test": test, "alpha": alpha, "confidence": confidence, "ci_method": ci_method},
+        at_chance=models_at_chance(results),
     )
 
 

@@ -25,4 +25,5 @@ def with_learning_rate(seed: int = 0, *, base_task: str = "fashion_mnist", learn
         raise ValueError(f"learning_rate must be a positive number; got {learning_rate!r}.")
     base = Tasks.get_task(base_task, seed=seed, **options)
     return Tasks.make_task(base.name, base.train, base.validation, base.model_builder, base.loss, base.num_classes,
-                           base.batch_size, base.seed, float(learning_rate))
+                           base.batch_size, base.seed, float(learning_rate), class_names=base.class_names,
+                           augmentation=base.augmentation)

@@ -4,6 +4,15 @@ The examples are held as tensors in large batches and evaluated by one compiled 
 variables, so a model whose variables were just assigned in place (a thresholded model, a model after training a
 task) is evaluated with no clone, no compile and no ``evaluate`` call. One compiled function
 (``compiled_sums``) can serve several ``Evaluator`` objects of the same model, e.g. one per task of a sequence.
+
+Accuracy is the share of examples whose predicted class is the true class (``correct_predictions``):
+
+- K outputs: the predicted class is the argmax of the outputs (logits or probabilities alike); the true class is
+  the class id, or the argmax of a row of class probabilities (one-hot or soft labels);
+- 1 output (binary): the predicted class is 1 where the output z > 0 for logits or p > 0.5 for probabilities (read
+  from the loss's ``from_logits``), else 0; the true class is 1 where the target is above 0.5.
+
+Ties go to the lower class, as argmax breaks them (z = 0, p = 0.5 predict class 0).
 """
 
 from __future__ import annotations
@@ -20,19 +29,42 @@ def compiled_sums(model: keras.Model, loss: keras.losses.Loss, classification: b
 
     Traced once per input shape; ``reduce_retracing`` makes later shapes share a generic trace.
     """
+    from_logits = loss.get_config().get("from_logits")
 
     @tf.function(reduce_retracing=True)
     def sums(x, y):
         outputs = model(x, training=False)
         total_loss = tf.reduce_sum(tf.cast(loss.call(y, outputs), tf.float64))
         if classification:
-            predicted = tf.argmax(outputs, axis=-1, output_type=tf.int64)
-            correct = tf.reduce_sum(tf.cast(tf.equal(predicted, tf.cast(y, tf.int64)), tf.float64))
+            correct = tf.reduce_sum(tf.cast(correct_predictions(outputs, y, from_logits, loss), tf.float64))
         else:
             correct = tf.constant(0.0, tf.float64)
         return total_loss, correct
 
     return sums
+
+
+def correct_predictions(outputs: tf.Tensor, y: tf.Tensor, from_logits: bool | None,
+                        loss: keras.losses.Loss | None = None) -> tf.Tensor:
+    """Whether each example's predicted class is its true class (module docstring), a boolean ``[batch]``.
+
+    The rule is chosen from the static shapes when traced: ``outputs`` ``[batch, K]`` or ``[batch, 1]``, ``y``
+    class ids ``[batch]`` or rows ``[batch, K]``. ``from_logits`` is needed for one output only.
+    """
+    if outputs.shape[-1] == 1:
+        if from_logits is None:
+            raise ValueError(f"The model has one output, so it is a binary classifier, but its loss "
+                             f"{type(loss).__name__ if loss is not None else ''} does not say whether that output is "
+                             "a logit or a probability (from_logits): use BinaryCrossentropy(from_logits=...).")
+        threshold = tf.constant(0.0 if from_logits else 0.5, outputs.dtype)
+        predicted = tf.reshape(outputs, [-1]) > threshold
+        return tf.equal(predicted, tf.reshape(tf.cast(y, outputs.dtype), [-1]) > 0.5)
+    predicted = tf.argmax(outputs, axis=-1, output_type=tf.int64)
+    if y.shape.rank == outputs.shape.rank and y.shape[-1] != 1:
+        target = tf.argmax(y, axis=-1, output_type=tf.int64)
+    else:
+        target = tf.cast(y, tf.int64) if y.shape.rank == 1 else tf.reshape(tf.cast(y, tf.int64), [-1])
+    return tf.equal(predicted, target)
 
 
 class Evaluator:

@@ -1,18 +1,21 @@
 """The tidy results file shared by the runners: rows appended and flushed as soon as they are measured, a header
 written once, a partial last line (a crash while writing) cut, and rows read back with their columns checked.
 
-One rule: a crash can only leave a partial *last* line, and it is cut (``repair_partial_last_line``) by the run
-that holds the file (``Runs.run_files.RunFiles``) before anything reads it; ``read_rows`` never returns a line that
-lacks its newline either, so nothing ever reads half a row (a value cut short, such as 2.30 read as 2.0).
+One rule: a crash can only leave a partial *last* line. Reading never returns it: ``read_rows`` reads through
+``Schema.reading.read_whole_rows``, the reader the analysis uses too, so nothing ever reads half a row (a value cut
+short, such as 2.30 read as 2.0), whether the file is read during a run, after a crash or before a resume. Only the
+run that holds the file (``Runs.run_files.RunFiles``) changes it: it cuts the partial line
+(``repair_partial_last_line``) before it appends.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 from pathlib import Path
+
+from Schema.reading import read_whole_rows
 
 
 class ResultsWriter:
@@ -73,32 +76,19 @@ def has_rows(path: str | Path) -> bool:
 
 
 def read_rows(path: str | Path, columns: tuple[str, ...], writer: str) -> list[dict]:
-    """The whole rows of ``path`` as dicts of strings ([] if it does not exist; a partial last line is left out);
-    a clear error if its header is not ``columns`` (``writer`` names the runner that writes such files) or a line
-    has the wrong number of fields."""
+    """The whole rows of ``path`` as dicts of strings ([] if it does not exist; a partial last line is left out,
+    ``Schema.reading``); a clear error if its header is not ``columns`` (``writer`` names the runner that writes such
+    files) or a line has the wrong number of fields."""
     path = Path(path)
-    if not path.exists() or path.stat().st_size == 0:
+    if not path.exists():
         return []
-    with path.open(newline="") as handle:
-        text = handle.read()
-    text = text[: text.rfind("\n") + 1]
-    if not text:
+    found = read_whole_rows(path)
+    if not found.header:
         return []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if tuple(reader.fieldnames or ()) != tuple(columns):
-        raise ValueError(f"{path} has columns {reader.fieldnames}, expected {list(columns)}: it was not written "
+    if found.header != tuple(columns):
+        raise ValueError(f"{path} has columns {list(found.header)}, expected {list(columns)}: it was not written "
                          f"by this version of {writer}. Choose another results_csv.")
-    rows = []
-    for row in reader:
-        if None in row or None in row.values():
-            raise ValueError(
-                f"Line {reader.line_num} of {path} does not have the {len(columns)} fields of a row: the file was "
-                "edited or damaged in the middle. Delete that line (a resumed run measures its row again) and run "
-                "again."
-            )
-        if row["trial"] != "":
-            rows.append(row)
-    return rows
+    return [row for row in found.rows() if row["trial"] != ""]
 
 
 def _format(value):

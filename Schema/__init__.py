@@ -8,12 +8,15 @@ Two kinds of results CSV, each with its configuration JSON beside it (``results/
   ``SEQUENTIAL_COLUMNS``; a *run* (a model trained on the whole sequence) is identified by
   ``SEQUENTIAL_RUN_COLUMNS`` and a row by those plus ``trained_task`` and ``evaluated_task``.
 
-The names that carry meaning inside the columns are here too, so writers and readers agree on them.
+The names that carry meaning inside the columns are here too, so writers and readers agree on them, and so is the
+one reader of results files (``Schema.reading.read_whole_rows``: whole rows only, whenever the file is read).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from Schema.reading import WholeRows, read_whole_rows  # noqa: F401  (the reader, importable from Schema)
 
 THRESHOLDING_COLUMNS = (
     "trial", "seed", "task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
@@ -29,6 +32,8 @@ SEQUENTIAL_COLUMNS = (
 )
 SEQUENTIAL_RUN_COLUMNS = ("trial", "measure", "lambda")
 SEQUENTIAL_KEY_COLUMNS = SEQUENTIAL_RUN_COLUMNS + ("trained_task", "evaluated_task")
+# A sequence has at least this many tasks (the sequential runner refuses fewer).
+MIN_SEQUENTIAL_TASKS = 2
 
 # The measure every thresholding run includes, against which the others are judged.
 BASELINE_MEASURE = "random"
@@ -62,6 +67,12 @@ def thresholding_key(row: dict) -> tuple:
 def sequential_run_key(trial, measure, ewc_lambda) -> tuple:
     """The identity of a sequential run (``SEQUENTIAL_RUN_COLUMNS``), typed."""
     return (int(trial), str(measure), round(float(ewc_lambda), KEY_DIGITS))
+
+
+def sequential_pairs(num_tasks: int) -> set[tuple[int, int]]:
+    """The (trained_task, evaluated_task) rows of a complete sequential run of ``num_tasks`` tasks: after training
+    task i, every task j <= i is evaluated, T (T + 1) / 2 rows."""
+    return {(i, j) for i in range(num_tasks) for j in range(i + 1)}
 
 
 # The default tolerance of "the largest fraction removed within tolerance": a loss at most ``L0 (1 + tolerance)``

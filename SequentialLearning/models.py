@@ -5,7 +5,8 @@ normalisation layers.
 - ``"mlp"``: Flatten, two ReLU layers of 100 units, and a linear output layer of the task's width: the classic
   permuted-MNIST network (Goodfellow et al. 2013; Kirkpatrick et al. 2017 used this shape), with the task's
   optimizer. ``"mlp:256,256"`` sets the hidden widths; ``"small_cnn"`` and ``"four_conv_cnn"`` are the toolkit's
-  CNNs (``Tasks.build_named_model``: the same models a thresholding run gets with the task option ``model``).
+  CNNs and ``"original_cnn"`` the original toolkit's (``Tasks.build_named_model``: the same models a thresholding
+  run gets with the task option ``model``).
 
 Why the choice matters: BatchNormalization's moving statistics are not trainable weights, so the EWC penalty does
 not hold them; training on a later task moves them to that task's activation statistics and the earlier task is
@@ -16,13 +17,11 @@ from 0.95 to about 0.77 even when λ is so large that task 1 is not learnt). Wit
 
 from __future__ import annotations
 
-import numpy as np
-
 import Tasks
 from SequentialLearning.sequence import TaskSequence
 
 TASK_MODEL = "task"
-MODELS = (TASK_MODEL, "mlp", "mlp:<units>,<units>,...", "small_cnn", "four_conv_cnn")
+MODELS = (TASK_MODEL, "mlp", "mlp:<units>,<units>,...", "small_cnn", "four_conv_cnn", "original_cnn")
 
 
 def check_model(model: str) -> None:
@@ -36,17 +35,9 @@ def check_model(model: str) -> None:
 
 
 def with_model(sequence: TaskSequence, model: str) -> TaskSequence:
-    """``sequence`` learnt with the model ``model`` (``MODELS``) instead of the task's default."""
+    """``sequence`` learnt with the model ``model`` (``MODELS``) instead of the task's default
+    (``Tasks.with_named_model``: the task's output width and training augmentation are kept)."""
     check_model(model)
     if model == TASK_MODEL:
         return sequence
-    task = sequence.task
-    if not task.is_classification:
-        raise ValueError(f"The {model!r} model is for classification tasks; {task.name!r} is a regression task.")
-    input_shape = tuple(np.shape(task.train[0])[1:])
-    kind = model.partition(":")[0]
-    replaced = Tasks.make_task(
-        task.name, task.train, task.validation,
-        lambda seed: Tasks.build_named_model(model, input_shape, task.num_classes, name=f"{task.name}_{kind}"),
-        task.loss, task.num_classes, task.batch_size, task.seed, task.learning_rate)
-    return TaskSequence(sequence.name, replaced, sequence.tasks)
+    return TaskSequence(sequence.name, Tasks.with_named_model(sequence.task, model), sequence.tasks)

@@ -35,6 +35,10 @@ def build_sequence(task: str = "digits", seed: int = 0, *, num_tasks: int = 2, s
     whole = Tasks.get_task(task, seed=seed, **task_options)
     if not whole.is_classification:
         raise ValueError(f"A split sequence needs a classification task; {task!r} is a regression task.")
+    if whole.is_binary:
+        raise ValueError(f"A split sequence restricts the model's outputs to each task's classes, so it needs one "
+                         f"output per class; the model of {task!r} has a single (binary) output. Use a permuted "
+                         "sequence, or a model of num_classes outputs with SparseCategoricalCrossentropy.")
     groups = [list(map(int, group)) for group in splits] if splits else class_groups(whole.num_classes, num_tasks)
     flat = [c for group in groups for c in group]
     if len(groups) < 2 or any(not group for group in groups) or len(set(flat)) != len(flat):

@@ -5,7 +5,8 @@ Split: the official one, 50000 train and the 10000 test images as validation, th
 Model: ``models.four_conv_cnn`` (conv32, conv32, pool, conv64, conv64, pool with BN, dense128, dense10 logits,
 dropout), Adam(1e-3), batch size 128.
 Options: ``labels`` (keep only those classes), ``batch_size``,
-``model`` (``models.MODEL_CHOICES``; default ``"cnn"``, the four-conv CNN above).
+``model`` (``models.MODEL_CHOICES``; default ``"cnn"``, the four-conv CNN above), ``augmentation`` (random zoom,
+rotation, ... in training only; ``augmentation.py``).
 
 Loaded with ``keras.datasets.cifar10.load_data``: from the Keras cache (``~/.keras/datasets/``) or downloaded;
 without either a ``DatasetUnavailableError`` says where it looked and how to get the data.
@@ -38,15 +39,18 @@ def load_data():
     )
 
 
-def build_model(seed: int, model: str = "cnn") -> keras.Model:
+def build_model(seed: int, model: str = "cnn", augmentation: dict | None = None) -> keras.Model:
     """The model ``model`` (``models.MODEL_CHOICES``); ``"cnn"`` is ``models.four_conv_cnn``."""
-    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME)
+    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME, augmentation=augmentation,
+                                    seed=seed)
 
 
-def build_task(seed: int = 0, *, labels: list[int] | None = None, batch_size: int = 128, model: str = "cnn") -> Task:
-    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN)  # before loading the data
+def build_task(seed: int = 0, *, labels: list[int] | None = None, batch_size: int = 128, model: str = "cnn",
+               augmentation: dict | None = None) -> Task:
+    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN, augmentation=augmentation)  # before loading the data
     train, validation = load_data()
     if labels is not None:
         train, validation = select_labels(train, validation, labels)
-    build = functools.partial(build_model, model=model)
-    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed)
+    build = functools.partial(build_model, model=model, augmentation=augmentation)
+    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed,
+                     augmentation=augmentation)

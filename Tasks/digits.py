@@ -6,7 +6,8 @@ Split: stratified 80/20 (1437 train, 360 validation) with split seed ``SPLIT_SEE
 Model: ``models.small_cnn`` (conv16-BN-relu-pool, conv32-BN-relu-pool, flatten, dropout, dense64, dense10 logits),
 Adam(1e-3), batch size 32; it reaches over 95 % validation accuracy within 5 epochs.
 Options: ``labels`` (keep only those digits), ``batch_size``, ``model`` (``models.MODEL_CHOICES``; default ``"cnn"``,
-the small CNN above; ``"mlp"`` is the sequential-learning study's MLP).
+the small CNN above; ``"mlp"`` is the sequential-learning study's MLP), ``augmentation`` (random zoom, rotation,
+... in training only; ``augmentation.py``).
 """
 
 from __future__ import annotations
@@ -40,15 +41,18 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
     return (x_train, y_train), (x_validation, y_validation)
 
 
-def build_model(seed: int, model: str = "cnn") -> keras.Model:
+def build_model(seed: int, model: str = "cnn", augmentation: dict | None = None) -> keras.Model:
     """The model ``model`` (``models.MODEL_CHOICES``); ``"cnn"`` is ``models.small_cnn``."""
-    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME)
+    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME, augmentation=augmentation,
+                                    seed=seed)
 
 
-def build_task(seed: int = 0, *, labels: list[int] | None = None, batch_size: int = 32, model: str = "cnn") -> Task:
-    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN)  # before loading the data
+def build_task(seed: int = 0, *, labels: list[int] | None = None, batch_size: int = 32, model: str = "cnn",
+               augmentation: dict | None = None) -> Task:
+    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN, augmentation=augmentation)  # before loading the data
     train, validation = load_data()
     if labels is not None:
         train, validation = select_labels(train, validation, labels)
-    build = functools.partial(build_model, model=model)
-    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed)
+    build = functools.partial(build_model, model=model, augmentation=augmentation)
+    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed,
+                     augmentation=augmentation)

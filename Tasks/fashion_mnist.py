@@ -5,7 +5,8 @@ Split: the official one, 60000 train and the 10000 test images as validation, th
 Model: ``models.four_conv_cnn`` (conv32, conv32, pool, conv64, conv64, pool with BN, dense128, dense10 logits, dropout),
 Adam(1e-3), batch size 128.
 Options: ``labels`` (keep only those classes), ``batch_size``, ``data_dir``,
-``model`` (``models.MODEL_CHOICES``; default ``"cnn"``, the four-conv CNN above).
+``model`` (``models.MODEL_CHOICES``; default ``"cnn"``, the four-conv CNN above), ``augmentation`` (random zoom,
+rotation, ... in training only; ``augmentation.py``).
 
 The four IDX files (``FILES``, gzip-compressed or not) are looked for, in order, in ``data_dir``, in
 ``SYSTEM_DIRECTORY`` (Debian/Ubuntu package ``dataset-fashion-mnist``) and in the Keras cache
@@ -102,9 +103,10 @@ def _prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (x.astype(np.float32) / 255.0)[..., np.newaxis], np.asarray(y).reshape(-1).astype(np.int64)
 
 
-def build_model(seed: int, model: str = "cnn") -> keras.Model:
+def build_model(seed: int, model: str = "cnn", augmentation: dict | None = None) -> keras.Model:
     """The model ``model`` (``models.MODEL_CHOICES``); ``"cnn"`` is ``models.four_conv_cnn``."""
-    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME)
+    return models.build_named_model(model, INPUT_SHAPE, NUM_CLASSES, cnn=CNN, name=NAME, augmentation=augmentation,
+                                    seed=seed)
 
 
 def build_task(
@@ -114,10 +116,12 @@ def build_task(
     batch_size: int = 128,
     data_dir: str | os.PathLike | None = None,
     model: str = "cnn",
+    augmentation: dict | None = None,
 ) -> Task:
-    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN)  # before loading the data
+    models.check_model_spec(model, INPUT_SHAPE, cnn=CNN, augmentation=augmentation)  # before loading the data
     train, validation = load_data(data_dir)
     if labels is not None:
         train, validation = select_labels(train, validation, labels)
-    build = functools.partial(build_model, model=model)
-    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed)
+    build = functools.partial(build_model, model=model, augmentation=augmentation)
+    return make_task(NAME, train, validation, build, classification_loss(), NUM_CLASSES, batch_size, seed,
+                     augmentation=augmentation)

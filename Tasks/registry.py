@@ -7,7 +7,9 @@ CSV's ``task`` column. A task's options are the keyword parameters of its ``buil
 Besides the built-in names, ``get_task`` accepts
 - a name registered at run time with ``register_task(name, build_task)`` (e.g. a function in a notebook cell);
 - ``"module:function"``, a ``build_task`` in your own importable module (``user_tasks.py``);
-- ``"tfds:NAME"``, an image-classification data set of TensorFlow Datasets (``tensorflow_datasets.py``).
+- ``"tfds:NAME"``, an image-classification data set of TensorFlow Datasets (``tensorflow_datasets.py``);
+- ``"folder:PATH"``, a folder of images with one sub-folder per class (``image_folder.py``).
+The prefixes ``tfds:`` and ``folder:`` are read before ``module:function``, so no module can be named by them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from Tasks import cifar10, digits, fashion_mnist, function_approximation, iris, mnist
-from Tasks import tensorflow_datasets, user_tasks
+from Tasks import image_folder, tensorflow_datasets, user_tasks
 from Tasks.base import Task
 
 TASKS = {
@@ -41,8 +43,8 @@ def register_task(name: str, build_task: Callable[..., Task]) -> None:
     """
     if not isinstance(name, str) or not name.strip() or ":" in name:
         raise ValueError(
-            f"A task name must be a non-empty string without ':' (':' marks 'module:function' and 'tfds:NAME' "
-            f"tasks); got {name!r}."
+            f"A task name must be a non-empty string without ':' (':' marks 'module:function', 'tfds:NAME' and "
+            f"'folder:PATH' tasks); got {name!r}."
         )
     if name in TASKS:
         raise ValueError(f"{name!r} is a built-in task and cannot be replaced; choose another name.")
@@ -63,15 +65,18 @@ def registered_tasks() -> dict[str, Callable[..., Task]]:
 
 
 def available_tasks() -> list[str]:
-    """The built-in and registered task names, sorted (``"module:function"`` and ``"tfds:NAME"`` are valid too)."""
+    """The built-in and registered task names, sorted (``"module:function"``, ``"tfds:NAME"`` and
+    ``"folder:PATH"`` are valid too)."""
     return sorted({*TASKS, *_registered})
 
 
 def resolve_task_function(name: str) -> Callable[..., Task]:
-    """The ``build_task`` function of ``name``: built-in, registered, ``"tfds:NAME"`` or ``"module:function"``.
+    """The ``build_task`` function of ``name``: built-in, registered, ``"tfds:NAME"``, ``"folder:PATH"`` or
+    ``"module:function"``.
 
-    Raises ``ValueError`` for an unknown or malformed name, ``ImportError`` for a module that cannot be imported
-    (or TensorFlow Datasets not installed), ``TypeError`` for an entry point that is not a function of ``seed``.
+    Raises ``ValueError`` for an unknown or malformed name (or a ``folder:`` path that is not a folder),
+    ``ImportError`` for a module that cannot be imported (or TensorFlow Datasets not installed), ``TypeError`` for an
+    entry point that is not a function of ``seed``.
     """
     if isinstance(name, str) and name in TASKS:
         return TASKS[name]
@@ -79,11 +84,14 @@ def resolve_task_function(name: str) -> Callable[..., Task]:
         return _registered[name]
     if isinstance(name, str) and name.startswith(tensorflow_datasets.PREFIX):
         return tensorflow_datasets.task_function(name)
+    if isinstance(name, str) and name.startswith(image_folder.PREFIX):
+        return image_folder.task_function(name)
     if user_tasks.is_entry_point(name):
         return user_tasks.load_entry_point(name)
     raise ValueError(
         f"Unknown task {name!r}; valid tasks: {available_tasks()}, or {user_tasks.ENTRY_POINT_FORM} for a "
-        f"build_task in your own module, or '{tensorflow_datasets.PREFIX}NAME' for a TensorFlow Datasets data set."
+        f"build_task in your own module, '{tensorflow_datasets.PREFIX}NAME' for a TensorFlow Datasets data set, or "
+        f"'{image_folder.PREFIX}PATH' for a folder of images with one sub-folder per class."
     )
 
 

@@ -4,18 +4,19 @@
 ``"beans"``, ``"cifar10:3.0.2"``, ``"imagenette/160px"``) whose supervised keys are an ``Image`` and a
 ``ClassLabel``; the task is called ``"tfds:NAME"`` (the results CSV's ``task`` column).
 
-Data: ``tfds.load(NAME, split=..., as_supervised=True, shuffle_files=False)`` read into NumPy arrays: images
-``float32`` scaled to [0, 1] by their integer type's maximum (255 for ``uint8``), shaped ``(N, height, width,
-channels)``, resized to ``image_size`` if given (bilinear with antialiasing); labels ``int64`` class ids.
-``num_classes`` is the ``ClassLabel``'s ``num_classes``.
+Data: ``tfds.load(NAME, split=..., as_supervised=True, shuffle_files=False)`` read into NumPy arrays as
+``images.py`` says: images ``float32`` in [0, 1] shaped ``(N, height, width, channels)``, resized to ``image_size``
+if given; labels ``int64`` class ids. ``num_classes`` is the ``ClassLabel``'s ``num_classes``.
 Split: ``train_split`` and ``validation_split``, any TFDS split string (``"train"``, ``"test"``, ``"validation"``,
-``"train[:80%]"``), the same for every task seed. ``labels`` keeps only those classes (ids unchanged), then
-``num_train_examples`` / ``num_validation_examples`` keep the first N examples in the split's stored order.
+``"train[:80%]"``), the same for every task seed. ``labels`` (class ids or the ``ClassLabel``'s names) keeps only
+those classes (ids unchanged), then ``num_train_examples`` / ``num_validation_examples`` keep the first N examples
+in the split's stored order.
 Model: ``models.build_named_model(model, ...)``; the default ``"cnn"`` is ``models.small_cnn``, with images over
 ``models.MAX_CONV_INPUT_SIDE`` pixels averaged down first (beans' 500x500 by 8). Adam(1e-3), batch size 32.
 Options: ``train_split``, ``validation_split``, ``image_size``, ``num_train_examples``, ``num_validation_examples``,
 ``labels``, ``batch_size``, ``model``, ``data_dir`` (TFDS's data folder; default ``~/tensorflow_datasets``),
-``download`` (False: fail at once when the data is not prepared in ``data_dir`` instead of downloading it).
+``download`` (False: fail at once when the data is not prepared in ``data_dir`` instead of downloading it),
+``augmentation`` (random zoom, rotation, ... in training only; ``augmentation.py``).
 
 TensorFlow Datasets is optional: ``pip install -r requirements-tfds.txt``. The arrays are held in memory, so for
 large image sets pass ``image_size`` and ``num_train_examples``.
@@ -28,13 +29,13 @@ import re
 
 import numpy as np
 
-from Tasks import models
+from Tasks import images, models
+from Tasks.augmentation import check_augmentation
 from Tasks.base import Task, classification_loss, make_task
 from Tasks.downloads import DatasetUnavailableError
 
 PREFIX = "tfds:"
 CNN = "small_cnn"
-LOAD_BATCH_SIZE = 256
 INSTALL_HINT = "pip install -r requirements-tfds.txt (or pip install tensorflow-datasets)"
 
 
@@ -73,21 +74,23 @@ def build_task(
     model: str = "cnn",
     data_dir: str | None = None,
     download: bool = True,
+    augmentation: dict | None = None,
 ) -> Task:
     """The task ``"tfds:<dataset>"``; see the module docstring for the options."""
-    models.parse_model_spec(model)  # a bad spec fails before any loading
+    models.parse_model_spec(model)  # a bad spec or augmentation fails before any loading
+    check_augmentation(augmentation)
     train, validation, num_classes = load_data(
         dataset, train_split=train_split, validation_split=validation_split, image_size=image_size,
         num_train_examples=num_train_examples, num_validation_examples=num_validation_examples, labels=labels,
         data_dir=data_dir, download=download,
     )
     input_shape = tuple(train[0].shape[1:])
-    models.check_model_spec(model, input_shape, cnn=CNN)
+    models.check_model_spec(model, input_shape, cnn=CNN, augmentation=augmentation)
     model_name = re.sub(r"\W", "_", dataset)
     build = functools.partial(_build_model, model=model, input_shape=input_shape, num_classes=num_classes,
-                              name=model_name)
+                              name=model_name, augmentation=augmentation)
     return make_task(f"{PREFIX}{dataset}", train, validation, build, classification_loss(), num_classes, batch_size,
-                     seed)
+                     seed, augmentation=augmentation)
 
 
 def load_data(
@@ -103,11 +106,9 @@ def load_data(
     download: bool = True,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], int]:
     """``((x_train, y_train), (x_validation, y_validation), num_classes)`` of a TFDS image-classification set."""
-    image_size = _check_image_size(image_size)
-    for option, value in (("num_train_examples", num_train_examples),
-                          ("num_validation_examples", num_validation_examples)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"{option} must be a positive integer or None (all); got {value!r}.")
+    image_size = images.check_image_size(image_size)
+    images.check_num_examples("num_train_examples", num_train_examples)
+    images.check_num_examples("num_validation_examples", num_validation_examples)
     tfds = import_tfds()
     splits, info = _load(tfds, dataset, [train_split, validation_split], data_dir, download)
     image_key, label_key = _supervised_keys(tfds, dataset, info)
@@ -118,7 +119,8 @@ def load_data(
             "width) to resize them."
         )
     if labels is not None:
-        labels = _check_labels(labels, info.features[label_key])
+        label_feature = info.features[label_key]
+        labels = images.check_labels(labels, num_classes, getattr(label_feature, "names", None))
     arrays = [
         _to_numpy(tfds, split, f"{dataset} {split_name}", image_size, num_examples, labels)
         for split, split_name, num_examples in zip(
@@ -128,8 +130,10 @@ def load_data(
     return arrays[0], arrays[1], num_classes
 
 
-def _build_model(seed: int, *, model: str, input_shape: tuple[int, ...], num_classes: int, name: str):
-    return models.build_named_model(model, input_shape, num_classes, cnn=CNN, name=name)
+def _build_model(seed: int, *, model: str, input_shape: tuple[int, ...], num_classes: int, name: str,
+                 augmentation: dict | None = None):
+    return models.build_named_model(model, input_shape, num_classes, cnn=CNN, name=name, augmentation=augmentation,
+                                    seed=seed)
 
 
 def _load(tfds, dataset: str, splits: list[str], data_dir: str | None, download: bool):
@@ -164,48 +168,13 @@ def _supervised_keys(tfds, dataset: str, info) -> tuple[str, str]:
     )
 
 
-def _check_image_size(image_size) -> tuple[int, int] | None:
-    if image_size is None:
-        return None
-    if (
-        isinstance(image_size, (tuple, list)) and len(image_size) == 2
-        and all(not isinstance(side, bool) and isinstance(side, (int, np.integer)) and side > 0 for side in image_size)
-    ):
-        return int(image_size[0]), int(image_size[1])
-    raise ValueError(f"image_size must be None (keep the size) or (height, width) in pixels; got {image_size!r}.")
-
-
-def _check_labels(labels, label_feature) -> list[int]:
-    num_classes = int(label_feature.num_classes)
-    names = list(getattr(label_feature, "names", None) or [])
-    valid = ", ".join(f"{i} ({name})" for i, name in enumerate(names)) if names else f"0 to {num_classes - 1}"
-    ok = isinstance(labels, (list, tuple)) and labels and all(
-        not isinstance(label, bool) and isinstance(label, (int, np.integer)) and 0 <= label < num_classes
-        for label in labels
-    )
-    if not ok:
-        raise ValueError(f"labels must be a non-empty list of class ids; got {labels!r}. Valid: {valid}.")
-    return [int(label) for label in labels]
-
-
 def _to_numpy(tfds, split, split_name: str, image_size, num_examples, labels) -> tuple[np.ndarray, np.ndarray]:
     import tensorflow as tf
-
-    def prepare(image, label):
-        scale = float(image.dtype.max) if image.dtype.is_integer else 1.0
-        image = tf.cast(image, tf.float32) / scale
-        if image_size is not None:
-            image = tf.clip_by_value(tf.image.resize(image, image_size, antialias=True), 0.0, 1.0)
-        return image, label
 
     if labels is not None:
         kept = tf.constant(labels, dtype=tf.int64)
         split = split.filter(lambda image, label: tf.reduce_any(tf.equal(tf.cast(label, tf.int64), kept)))
     if num_examples is not None:
         split = split.take(num_examples)
-    batches = list(tfds.as_numpy(split.map(prepare).batch(LOAD_BATCH_SIZE)))
-    if not batches:
-        raise ValueError(f"The split {split_name!r} holds no examples{' of labels ' + str(labels) if labels else ''}.")
-    x = np.concatenate([batch[0] for batch in batches]).astype(np.float32, copy=False)
-    y = np.concatenate([batch[1] for batch in batches]).reshape(-1).astype(np.int64)
-    return x, y
+    prepared = split.map(lambda image, label: (images.prepare(image, image_size), label))
+    return images.to_arrays(prepared, split_name, labels)

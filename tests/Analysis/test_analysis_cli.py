@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from Schema import config_path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -16,6 +17,7 @@ def run_cli(*arguments):
                           text=True, timeout=120)
 
 
+@pytest.mark.smoke
 def test_cli_writes_summary_figures_and_report(tmp_path, make_results):
     results_csv = tmp_path / "results" / "run.csv"
     results_csv.parent.mkdir()

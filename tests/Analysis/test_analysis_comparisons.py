@@ -35,6 +35,7 @@ def test_summary_has_intervals_around_the_mean(metrics):
     assert "magnitude" in format_summary(summary)
 
 
+@pytest.mark.smoke
 def test_clearly_better_measure_is_significantly_better_than_random(metrics):
     comparisons = compare_measures(metrics)
     for order in ("least", "most"):

@@ -167,6 +167,25 @@ def test_curves_of_an_adaptive_grid_may_differ_without_a_warning(tmp_path, make_
         load_results(path)
 
 
+def test_a_curve_missing_thresholds_of_its_geometric_grid_is_named(tmp_path, make_results):
+    # Geometric fractions are the same for every curve, as linear ones: a curve lacking some was cut short.
+    path = tmp_path / "run.csv"
+    results = make_results(num_trials=2, orders=("least",), num_thresholds=6)
+    fractions = [0.0, 0.01, 0.0316227766, 0.1, 0.316227766, 1.0]
+    results["threshold"] = results["fraction_removed"] = results["threshold"].map(
+        dict(zip(sorted(results["threshold"].unique()), fractions)))
+    cut = (results["trial"] == 0) & (results["measure"] == "random") & (results["threshold"] == 1.0)
+    results[~cut].to_csv(path, index=False)
+    path.with_suffix(".json").write_text(json.dumps({"threshold_spacing": "geometric", "num_thresholds": 6}))
+    with pytest.warns(UserWarning, match=r"1 curves of .*run.csv lack thresholds that other curves of the same "
+                                         r"geometric grid have.*trial 0, .*measure random.* lacks thresholds \[1\]"):
+        load_results(path)
+    results.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_results(path)  # complete: no warning
+
+
 def test_a_nan_is_named_with_its_column(tmp_path, make_results):
     path = tmp_path / "run.csv"
     results = make_results(num_trials=1, orders=("least",))

@@ -4,6 +4,7 @@ import pytest
 from Analysis.metrics import curve_auc, max_fraction_within_tolerance, normalized_auc, trial_metrics
 
 
+@pytest.mark.smoke
 def test_linear_curve_from_trained_to_chance_has_normalized_auc_one_half():
     fractions = np.linspace(0, 1, 11)
     values = 0.4 + (2.3 - 0.4) * fractions
@@ -68,6 +69,7 @@ def test_bad_tolerance_options_are_rejected_with_the_valid_choices():
         max_fraction_within_tolerance([0.0], [1.0], 1.0, tolerance=-1)
 
 
+@pytest.mark.smoke
 def test_trial_metrics_one_row_per_trial_and_curve(make_results):
     results = make_results({"random": 1.0, "magnitude": 3.0}, num_trials=3, spread=0.0)
     metrics = trial_metrics(results)

@@ -68,6 +68,7 @@ def test_t_interval_matches_scipy():
     assert standard_error([1.0, 2.0, 3.0, 7.0]) == pytest.approx(stats.sem([1.0, 2.0, 3.0, 7.0]))
 
 
+@pytest.mark.smoke
 def test_interval_edge_cases_and_bootstrap():
     assert all(np.isnan(confidence_interval([1.0])))
     assert confidence_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
@@ -77,6 +78,7 @@ def test_interval_edge_cases_and_bootstrap():
         confidence_interval([1.0, 2.0], method="normal")
 
 
+@pytest.mark.smoke
 def test_interval_of_a_bounded_metric_is_the_logit_t_interval_inside_its_bounds():
     values = [0.0, 0.0, 0.0, 0.0, 0.1]  # mean 0.02: the plain t-interval goes below 0
     assert confidence_interval(values)[0] < 0
@@ -124,6 +126,7 @@ def test_constant_nonzero_difference_gives_no_nan():
     assert np.isfinite(paired_test(a, a + 0.25, test="permutation").p_value)
 
 
+@pytest.mark.smoke
 def test_rank_tests_cannot_reach_five_percent_with_five_trials():
     a, b = np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.zeros(5)
     assert paired_test(a, b, test="wilcoxon").p_value == pytest.approx(0.0625)

@@ -27,6 +27,7 @@ def test_lambda_is_chosen_on_the_selection_split():
     assert choose_lambdas(EWC).tolist() == [0, 0, 0, 0]  # what the reported split would have chosen
 
 
+@pytest.mark.smoke
 def test_rank_correlations_match_a_hand_computation():
     found = agreement(THRESHOLDING, EWC, SELECTION, num_resamples=500, seed=1)
     assert np.allclose(found.y, [0.1, 0.4, 0.2, 0.5])

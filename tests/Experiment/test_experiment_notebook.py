@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +25,7 @@ def saved_outputs(notebook_path: Path) -> tuple[str, list[dict]]:
     return text, [o for o in outputs if o["output_type"] in ("display_data", "execute_result")]
 
 
+@pytest.mark.smoke
 def test_main_notebook_runs_headless_quietly_and_is_analysed(tmp_path):
     results = tmp_path / "nb.csv"
     subprocess.run(

@@ -13,6 +13,7 @@ from Runs import paths
 from Runs.checkpoints import latest_checkpoint, load_checkpoint
 
 
+@pytest.mark.smoke
 def test_one_row_per_evaluation_in_tidy_columns(digits_run):
     config, df = digits_run
     assert tuple(df.columns) == COLUMNS
@@ -29,6 +30,7 @@ def test_one_row_per_evaluation_in_tidy_columns(digits_run):
     assert recorded == dataclasses.replace(config, num_threads=recorded.num_threads)
 
 
+@pytest.mark.smoke
 def test_threshold_zero_is_the_trained_model_for_every_measure(digits_run):
     config, df = digits_run
     for epoch, rows in df[df.threshold == 0].groupby("epoch"):
@@ -54,6 +56,7 @@ def test_full_thresholding_is_chance_level(digits_run):
     np.testing.assert_allclose(full.val_loss, full.chance_val_loss)
 
 
+@pytest.mark.smoke
 def test_fraction_removed_is_exact_at_weight_level(digits_run):
     _, df = digits_run
     weight = df[(df.aggregation_level == "weight") & (df.scope == "layer")]
@@ -66,6 +69,7 @@ def _area(rows):
     return np.trapezoid(rows.val_loss, rows.fraction_removed)
 
 
+@pytest.mark.smoke
 def test_magnitude_beats_random_after_training(digits_run):
     _, df = digits_run
     last = df[(df.epoch == 2) & (df.aggregation_level == "weight") & (df.order == "least")]

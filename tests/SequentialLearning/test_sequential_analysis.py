@@ -144,6 +144,7 @@ def test_thresholding_vs_ewc_rank_correlation(tmp_path, make_sequential_results,
                                      order="most")
 
 
+@pytest.mark.smoke
 def test_data_analysis_cli_reports_sequential_results_and_the_bridge(tmp_path, make_sequential_results,
                                                                     make_thresholding_results):
     thresholding, sequential = _experiments(tmp_path, make_sequential_results, make_thresholding_results)

@@ -13,6 +13,7 @@ from Runs.results import ResultsWriter
 KEYS = ["trial", "measure", "lambda", "trained_task", "evaluated_task"]
 
 
+@pytest.mark.smoke
 def test_lambda_zero_equals_plain_fine_tuning_for_every_measure(tmp_path, make_config):
     measures = ["none", "uniform", "random", "fisher", "sign_flips", "si"]
     config = make_config(tmp_path / "zero.csv", measures=measures, ewc_lambdas=[0.0])

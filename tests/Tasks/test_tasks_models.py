@@ -81,7 +81,7 @@ def test_mlp_of_vectors_has_no_flatten():
 def test_bad_spec_names_it_and_the_valid_forms(spec):
     with pytest.raises(ValueError, match="Unknown model") as error:
         Tasks.build_named_model(spec, (8, 8, 1), 10)
-    for form in ("'cnn'", "'small_cnn'", "'four_conv_cnn'", "'mlp'", "'mlp:<units>,<units>,...'"):
+    for form in ("'cnn'", "'small_cnn'", "'four_conv_cnn'", "'original_cnn'", "'mlp'", "'mlp:<units>,<units>,...'"):
         assert form in str(error.value)
     assert repr(spec) in str(error.value)
     with pytest.raises(ValueError, match="Unknown model"):
@@ -99,12 +99,13 @@ def test_every_valid_spec_builds_for_every_task_with_a_model_option():
     for name, module in MODEL_OPTION_MODULES.items():
         images = len(module.INPUT_SHAPE) == 3
         specs = ["mlp", "mlp:8,8"] + (["cnn", "small_cnn"] if images else [])
-        specs += ["four_conv_cnn"] if images and module.INPUT_SHAPE[0] >= 16 else []
+        specs += ["four_conv_cnn", "original_cnn"] if images and module.INPUT_SHAPE[0] >= 16 else []
         for spec in specs:
             model = module.build_model(0, model=spec)
             assert model.input_shape == (None, *module.INPUT_SHAPE), (name, spec)
             assert model.output_shape == (None, module.NUM_CLASSES), (name, spec)
-    assert {spec.partition(":")[0] for spec in Tasks.MODEL_CHOICES} == {"cnn", "small_cnn", "four_conv_cnn", "mlp"}
+    assert {spec.partition(":")[0] for spec in Tasks.MODEL_CHOICES} == {"cnn", "small_cnn", "four_conv_cnn",
+                                                                        "original_cnn", "mlp"}
 
 
 def test_large_images_are_averaged_down_before_the_cnn():
@@ -114,3 +115,35 @@ def test_large_images_are_averaged_down_before_the_cnn():
     assert model.output_shape == (None, 4)
     small = Tasks.build_named_model("small_cnn", (64, 64, 3), 4)
     assert isinstance(small.layers[0], keras.layers.Conv2D)
+
+
+def test_original_cnn_is_the_original_toolkits_final_experiment_model_layer_for_layer():
+    model = Tasks.build_named_model("original_cnn", (28, 28, 1), 10)
+    described = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            described.append(("conv", layer.filters, tuple(layer.kernel_size), layer.padding,
+                              layer.activation.__name__))
+        elif isinstance(layer, keras.layers.Dense):
+            described.append(("dense", layer.units, layer.activation.__name__))
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            described.append(("bn", layer.momentum, layer.epsilon))
+        elif isinstance(layer, keras.layers.Dropout):
+            described.append(("dropout", layer.rate))
+        else:
+            described.append((type(layer).__name__,) + ((tuple(layer.pool_size),) if hasattr(layer, "pool_size")
+                                                        else ()))
+    conv = [("conv", 32, (3, 3), "valid", "relu")] * 2, [("conv", 64, (3, 3), "valid", "relu")] * 2
+    assert described == [
+        *conv[0], ("bn", 0.99, 0.001), ("MaxPooling2D", (2, 2)),
+        *conv[1], ("bn", 0.99, 0.001), ("MaxPooling2D", (2, 2)),
+        ("Flatten",), ("dense", 64, "relu"), ("dropout", 0.2), ("dense", 64, "relu"), ("dropout", 0.2),
+        ("dense", 10, "linear"),
+    ]
+    # by hand: convolutions 320 + 9248 + 18496 + 36928, BN 4 x (32 + 64) of which 2 x 96 moving statistics,
+    # dense (4*4*64)*64 + 64 = 65600, 64*64 + 64 = 4160, 64*10 + 10 = 650
+    assert model.count_params() == 135786
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == 135786 - 192
+    assert model.output_shape == (None, 10)
+    with pytest.raises(ValueError, match="at least 16 pixels"):
+        Tasks.get_task("digits", model="original_cnn")

@@ -40,8 +40,8 @@ def test_unknown_option_lists_the_valid_options():
 
 
 def test_task_options():
-    assert Tasks.task_options("digits") == ["labels", "batch_size", "model"]
-    assert Tasks.task_options("fashion_mnist") == ["labels", "batch_size", "data_dir", "model"]
+    assert Tasks.task_options("digits") == ["labels", "batch_size", "model", "augmentation"]
+    assert Tasks.task_options("fashion_mnist") == ["labels", "batch_size", "data_dir", "model", "augmentation"]
     assert Tasks.task_options("iris") == ["labels", "batch_size", "model"]
     assert Tasks.task_options("function_approximation") == ["batch_size"]
     with pytest.raises(ValueError, match="valid tasks"):

@@ -93,7 +93,7 @@ def test_bad_options_say_what_is_valid(mock_data, options, message):
 def test_task_options_and_names(tfds):
     assert Tasks.task_options("tfds:mnist") == [
         "train_split", "validation_split", "image_size", "num_train_examples", "num_validation_examples", "labels",
-        "batch_size", "model", "data_dir", "download",
+        "batch_size", "model", "data_dir", "download", "augmentation",
     ]
     assert Tasks.is_task_name("tfds:beans")
     with pytest.raises(ValueError, match="names no data set"):
