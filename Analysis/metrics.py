@@ -28,8 +28,7 @@ import numpy as np
 import pandas as pd
 
 from Analysis.columns import CURVE_KEYS, with_optional_columns
-
-DEFAULT_TOLERANCE = 0.05
+from Schema import DEFAULT_TOLERANCE
 TOLERANCE_REFERENCES = ("loss", "chance")
 METRIC_COLUMNS = ("auc", "normalized_auc", "max_fraction_within_tolerance")
 

@@ -19,7 +19,7 @@ from Runs import paths
 from Runs.records import (ConfigRecord, as_list, check_choices, check_int, check_number, check_optional_int,
                           check_results_csv)
 from Runs.tensorboard import check_tensorboard
-from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_AGGREGATION
+from Schema import BASELINE_MEASURE, CONTROL_PREFIX, DEFAULT_TOLERANCE, NO_AGGREGATION
 
 BACKENDS = ("local", "ray")
 # Fields that say how or how often to run, not what is measured: they may change between a run and its resumption.
@@ -51,6 +51,11 @@ class ExperimentConfig(ConfigRecord):
             fractions (``linear``, ``geometric``) or the budget of evaluations per curve (``adaptive``, at least 5).
         threshold_spacing: ``linear`` (evenly spaced), ``geometric`` (dense near 0) or ``adaptive`` (chosen per
             curve where it changes; see ``Experiment/thresholds.py``).
+        adaptive_tolerance: the relative tolerance whose crossing the ``adaptive`` spacing locates first: the
+            first fraction whose loss exceeds ``L0 (1 + adaptive_tolerance)``. Default ``Schema.DEFAULT_TOLERANCE``,
+            the tolerance the analysis' ``max_fraction_within_tolerance`` uses by default, so the fraction it reports
+            is the one refined. Part of an adaptive run's identity (it changes which thresholds are measured);
+            other spacings ignore it, so changing it never stops a linear or geometric run from resuming.
         thresholds: explicit fractions to remove, each in [0, 1]; overrides ``num_thresholds`` (spacing linear).
         parameters: which trainable tensors are ranked and replaced: ``all``, ``kernels`` (Dense and convolution
             kernels only) or ``no_normalization`` (``Aggregation.PARAMETERS``); fractions are of those.
@@ -93,6 +98,7 @@ class ExperimentConfig(ConfigRecord):
     orders: list = field(default_factory=lambda: ["least"])
     num_thresholds: int = 11
     threshold_spacing: str = "linear"
+    adaptive_tolerance: float = DEFAULT_TOLERANCE
     thresholds: list = field(default_factory=list)
     parameters: str = "all"
     save_importances: bool = False
@@ -139,6 +145,7 @@ class ExperimentConfig(ConfigRecord):
         if self.num_thresholds < smallest and not self.thresholds:
             raise ValueError(f"num_thresholds must be at least {smallest} for threshold_spacing "
                              f"{self.threshold_spacing!r}; got {self.num_thresholds}.")
+        check_number("adaptive_tolerance", self.adaptive_tolerance, minimum=0)
         if self.parameters not in Aggregation.PARAMETERS:
             raise ValueError(f"Unknown parameters {self.parameters!r}; valid: {list(Aggregation.PARAMETERS)}.")
         for name in ("num_validation_examples", "num_importance_examples", "batch_size"):
@@ -178,6 +185,15 @@ class ExperimentConfig(ConfigRecord):
                 raise ValueError(f"tensorboard_dir must be a folder path or None; got {self.tensorboard_dir!r}.")
             self.tensorboard_dir = str(self.tensorboard_dir)
             check_tensorboard()  # a clear error naming what to install, before anything is run
+
+    def differences(self, other) -> dict[str, tuple]:
+        """As ``ConfigRecord.differences``, but ``adaptive_tolerance`` counts only where a run's spacing is
+        ``adaptive`` (the other spacings never read it). A configuration saved before the field existed reads as
+        the default tolerance, the one those runs used."""
+        found = super().differences(other)
+        if "adaptive" not in (self.threshold_spacing, other.threshold_spacing):
+            found.pop("adaptive_tolerance", None)
+        return found
 
     # -- derived values ---------------------------------------------------------------------------------------
     def threshold_values(self) -> list[float]:

@@ -6,7 +6,8 @@ ranking assigned in place to the model's variables, then evaluated with compiled
 weights are restored at the end.
 
 Rows are handed to the sink as they are measured. An adaptive curve (``threshold_spacing="adaptive"``) is
-measured whole first, since its fractions depend on its losses, and its rows are handed over together with the
+measured whole first, since its thresholds depend on its losses (and on its ranking's removal steps,
+``Experiment.removal_steps``), and its rows are handed over together with the
 starting fractions last: a curve whose starting rows are recorded is complete, so resuming needs no losses from
 the file. A resumed adaptive curve re-evaluates its recorded fractions (one forward pass each) to pick the same
 next ones.
@@ -29,8 +30,10 @@ from tqdm.auto import tqdm
 import Aggregation
 import WeightImportance
 from Experiment import thresholds as grids
+from Experiment.chance import warn_if_at_chance
 from Experiment.config import ExperimentConfig
 from Experiment.controls import base_measure, is_control, shuffled_importances
+from Experiment.removal_steps import RemovalSteps
 from Runs import paths
 from Runs.tensorboard import TrialLog
 from Schema import NO_AGGREGATION, THRESHOLDING_KEY_COLUMNS, thresholding_key
@@ -82,6 +85,8 @@ class EpochGrid:
             from it are computed here (e.g. a study that judges the same importances in two ways passes them).
         log: the trial's TensorBoard log (``Runs.tensorboard``), which gets a histogram of each importance computed
             here; None: no log.
+        num_classes: the task's number of classes (None: regression, or not known), for the warning given when
+            the trained model is at chance (``Experiment.chance``), which the grid checks once before its rows.
     """
 
     config: ExperimentConfig
@@ -95,6 +100,7 @@ class EpochGrid:
     evaluate_train: Evaluation
     importances: dict[str, list[np.ndarray]] | None = None
     log: TrialLog | None = None
+    num_classes: int | None = None
 
     def run(self, sink: RowSink, done: set | None = None) -> None:
         """Evaluate every combination and threshold whose key is not in ``done``, handing each row to ``sink``
@@ -118,6 +124,8 @@ class EpochGrid:
             Aggregation.apply_masks(model, originals, replacements,
                                     [np.full(w.shape, chosen) for w, chosen in zip(originals, selected)])
             chance_val_loss, _ = self.evaluate_validation()
+            Aggregation.restore_weights(model, originals)
+            warn_if_at_chance(self.trial, self.epoch, *self.evaluate_validation(), chance_val_loss, self.num_classes)
             for combination in grid:
                 measure, level, method, scope, order = combination
                 keys = row_keys(config, self.trial, self.epoch, combination)
@@ -158,7 +166,7 @@ class EpochGrid:
                     }
 
                 if config.threshold_spacing == "adaptive":
-                    rows = self._adaptive_curve(combination, evaluate, done)
+                    rows = self._adaptive_curve(combination, evaluate, RemovalSteps(ranking), done)
                     sink(rows)
                     done.update(row_key(self.trial, self.epoch, combination, row["threshold"]) for row in rows)
                     continue
@@ -172,13 +180,15 @@ class EpochGrid:
             Aggregation.restore_weights(model, originals)
             bar.close()
 
-    def _adaptive_curve(self, combination: tuple, evaluate: Callable[[float], dict], done: set) -> list[dict]:
+    def _adaptive_curve(self, combination: tuple, evaluate: Callable[[float], dict], steps: RemovalSteps,
+                        done: set) -> list[dict]:
         """The rows of one adaptive curve not yet in ``done``, the starting fractions last (module docstring)."""
         measured = {threshold: evaluate(threshold) for threshold in grids.ADAPTIVE_START}
-        losses = {threshold: row["val_loss"] for threshold, row in measured.items()}
-        while (threshold := grids.next_adaptive(losses, self.config.num_thresholds)) is not None:
+        points = {threshold: (row["fraction_removed"], row["val_loss"]) for threshold, row in measured.items()}
+        while (threshold := grids.next_adaptive(points, self.config.num_thresholds, self.config.adaptive_tolerance,
+                                                steps.between)) is not None:
             measured[threshold] = evaluate(threshold)
-            losses[threshold] = measured[threshold]["val_loss"]
+            points[threshold] = (measured[threshold]["fraction_removed"], measured[threshold]["val_loss"])
         order = sorted(measured, key=lambda t: (t in grids.ADAPTIVE_START, t))
         return [measured[t] for t in order if row_key(self.trial, self.epoch, combination, t) not in done]
 

@@ -3,30 +3,40 @@
 - ``linear`` (default): ``n`` evenly spaced fractions from 0 to 1.
 - ``geometric``: 0, then ``n - 1`` fractions spaced geometrically from ``GEOMETRIC_SMALLEST`` (1 %) to 1: dense
   near 0, where least-first curves have their knee.
-- ``adaptive``: per curve, start from ``ADAPTIVE_START`` (0, 1/4, 1/2, 3/4, 1) and spend the rest of the budget of
-  ``n`` evaluations where the curve is least known. First the interval where the loss first leaves the tolerance
-  band ``L0 (1 + ADAPTIVE_TOLERANCE)`` (the analysis' default, 5 %; ``L0``: the loss at 0) is halved until it is
-  at most ``ADAPTIVE_CROSSING_WIDTH`` wide: its width bounds the error of the largest fraction removed within
-  that tolerance. Then an interval ``[a, b]`` between measured fractions with losses ``L_a``, ``L_b`` has the
-  bound ``|L_b - L_a| (b - a) / (Lc - L0)`` on the error that linear interpolation makes in the normalised area
-  (``Lc``: the loss at 1), and the interval with the largest bound is split in the middle, until the budget is
-  spent or every bound is below ``ADAPTIVE_STOP``. Ties go to the interval nearest 0. The fractions picked are a function of the measured losses and the configuration only,
-  so a resumed run picks the same ones.
+- ``adaptive``: per curve, start from the thresholds ``ADAPTIVE_START`` (0, 1/4, 1/2, 3/4, 1) and spend the rest
+  of the budget of ``n`` evaluations where the curve is least known, in ``f``, the ``fraction_removed`` its metrics
+  integrate over (at unit, filter or layer level a threshold and the fraction it removes differ). With the
+  points ``(f_k, L_k)`` measured so far sorted by ``f``:
 
-The fractions are rounded to ``Schema.KEY_DIGITS`` digits, so a fraction written to the CSV and read back is the
+  1. *Crossing.* The interval ``[f_k, f_{k+1}]`` whose right end is the first point above the tolerance band,
+     ``L > L0 + tolerance |L0|`` (``L0``: the loss at threshold 0; ``tolerance``: ``adaptive_tolerance`` of the
+     configuration, by default the analysis' ``Schema.DEFAULT_TOLERANCE``), is halved first until it is at most
+     ``ADAPTIVE_CROSSING_WIDTH`` wide: its width bounds the error of the largest fraction removed within that
+     tolerance, which the analysis reads from the measured points.
+  2. *Area.* Then the interval with the largest bound ``|L_{k+1} - L_k| (f_{k+1} - f_k) / |Lc - L0|`` on the error
+     that linear interpolation makes in the normalised area (``Lc``: the loss at threshold 1) is split, until the
+     budget is spent or every bound is below ``ADAPTIVE_STOP``.
+
+  An interval is split at the removal step whose fraction is nearest its middle, among the steps strictly inside
+  it (``Experiment.removal_steps.RemovalSteps.between``); an interval that holds no step is never split, so no
+  evaluation is spent on a threshold that removes what a measured one removes. Ties go to the interval nearest
+  0. The thresholds picked are a function of the measured points, the ranking and the configuration only, so a
+  resumed run picks the same ones.
+
+The thresholds are rounded to ``Schema.KEY_DIGITS`` digits, so a threshold written to the CSV and read back is the
 same key.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from Schema import KEY_DIGITS
+from Schema import DEFAULT_TOLERANCE, KEY_DIGITS
 
 SPACINGS = ("linear", "geometric", "adaptive")
 GEOMETRIC_SMALLEST = 0.01
 ADAPTIVE_START = (0.0, 0.25, 0.5, 0.75, 1.0)
-ADAPTIVE_TOLERANCE = 0.05
 ADAPTIVE_STOP = 1e-3
 ADAPTIVE_CROSSING_WIDTH = 2.0 ** -8
 # Intervals narrower than this are not split further (2^-14: far below any curve's resolution).
@@ -45,25 +55,48 @@ def geometric(count: int) -> list[float]:
                     for i in range(steps + 1)]
 
 
-def next_adaptive(losses: dict[float, float], budget: int) -> float | None:
-    """The next fraction to measure on an adaptive curve, given the ``losses`` measured so far (fraction ->
-    validation loss, ``ADAPTIVE_START`` among them), or None when the curve is done (module docstring)."""
-    if len(losses) >= budget:
+# (low, high, wanted) -> a threshold removing a fraction strictly between low and high, nearest wanted; or None.
+Between = Callable[[float, float, float], "float | None"]
+
+
+def continuous(low: float, high: float, wanted: float) -> float | None:
+    """``Between`` for a curve whose fraction removed is its threshold (a removal step at every fraction): ``wanted``
+    rounded to ``KEY_DIGITS``, or None where no such fraction lies strictly between ``low`` and ``high``."""
+    threshold = round(wanted, KEY_DIGITS)
+    return threshold if low < threshold < high else None
+
+
+def next_adaptive(points: dict[float, tuple[float, float]], budget: int, tolerance: float = DEFAULT_TOLERANCE,
+                  between: Between = continuous) -> float | None:
+    """The next threshold to measure on an adaptive curve, or None when the curve is done (module docstring).
+
+    Args:
+        points: the curve measured so far, threshold -> (fraction removed, validation loss); the thresholds of
+            ``ADAPTIVE_START`` among them.
+        budget: the most evaluations of the curve (``num_thresholds``).
+        tolerance: the relative tolerance whose crossing is refined first (``adaptive_tolerance``).
+        between: where the curve's removal steps are (``RemovalSteps.between``; ``continuous``: everywhere).
+    """
+    if len(points) >= budget:
         return None
-    points = sorted(losses.items())
-    initial, chance = losses[0.0], losses[1.0]
+    curve = sorted((fraction, loss) for fraction, loss in points.values())
+    initial, chance = points[0.0][1], points[1.0][1]
     scale = abs(chance - initial) if math.isfinite(chance - initial) and chance != initial else 1.0
-    limit = initial * (1 + ADAPTIVE_TOLERANCE) if initial >= 0 else initial * (1 - ADAPTIVE_TOLERANCE)
-    crossing = next((i for i, (_, loss) in enumerate(points) if not loss <= limit), None)
-    best, best_bound = None, ADAPTIVE_STOP
-    for i in range(len(points) - 1):
-        (a, loss_a), (b, loss_b) = points[i], points[i + 1]
+    limit = initial + tolerance * abs(initial)
+    crossing = next((k for k, (_, loss) in enumerate(curve) if not loss <= limit), None)
+    candidates = []
+    for k in range(len(curve) - 1):
+        (a, loss_a), (b, loss_b) = curve[k], curve[k + 1]
         if b - a < 2 * ADAPTIVE_SMALLEST_WIDTH:
             continue
         change = abs(loss_b - loss_a) / scale
         bound = change * (b - a) if math.isfinite(change) else b - a
-        if crossing is not None and i + 1 == crossing and b - a > ADAPTIVE_CROSSING_WIDTH:
+        if k + 1 == crossing and b - a > ADAPTIVE_CROSSING_WIDTH:
             bound = 1 + (b - a)  # before any area bound (each is at most 1 for a curve within [L0, Lc])
-        if bound > best_bound:
-            best, best_bound = round((a + b) / 2, KEY_DIGITS), bound
-    return best
+        if bound > ADAPTIVE_STOP:
+            candidates.append((-bound, a, b))
+    for _, a, b in sorted(candidates):
+        threshold = between(a, b, (a + b) / 2)
+        if threshold is not None and threshold not in points:
+            return threshold
+    return None

@@ -109,7 +109,8 @@ class _Trial:
                 while self.epoch < epoch:
                     self._train_next_epoch(saved, bar)
                 EpochGrid(config, self.trial, epoch, self.task.name, self.model, self.measures, self.importance_data,
-                          self.evaluate_validation, self.evaluate_train, log=self.log).run(sink, done)
+                          self.evaluate_validation, self.evaluate_train, log=self.log,
+                          num_classes=self.task.num_classes).run(sink, done)
         finally:
             bar.close()
             if self.log is not None:

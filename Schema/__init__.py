@@ -75,6 +75,11 @@ def sequential_pairs(num_tasks: int) -> set[tuple[int, int]]:
     return {(i, j) for i in range(num_tasks) for j in range(i + 1)}
 
 
+# The default tolerance of "the largest fraction removed within tolerance": a loss at most ``L0 (1 + tolerance)``
+# (``L0``: the trained loss). The analysis' metric and the adaptive threshold grid, which refines where a curve
+# leaves this band, both default to it.
+DEFAULT_TOLERANCE = 0.05
+
 # A trained model (threshold 0) whose validation loss is within this fraction of the chance level (the loss with
 # every thresholded parameter replaced), or whose accuracy is within it of 1 / classes, never learnt: its curves
 # measure noise. The runners warn, the analysis says so in its report.

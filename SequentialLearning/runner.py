@@ -10,17 +10,26 @@ A run (trial, measure, λ) writes its rows together when it ends; running the sa
 completed runs, removes the rows of a run cut short, and redoes it. The results file is held as the thresholding
 runner holds its own (``Runs.run_files``): locked, repaired before it is read, and the sequence's data built
 before the configuration is written.
+
+The ``task`` column holds the name of the task the sequence is built from (``TaskSequence.task.name``), as the
+thresholding runner writes it, so the two results files join on it also for a task given as
+``"package.module:build_task"``. A file written before holds the configured string there instead; a run resuming
+it writes the task's name into those rows as well (once, atomically), so the file holds one name for one task.
 """
 
 from __future__ import annotations
 
+import csv
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from Runs import paths
+from Runs.files import replace_atomically
+from Runs.results import read_rows
 from Runs.run_files import RunFiles
 from Runs.threads import num_threads_in_use, use_num_threads
 from Schema import SEQUENTIAL_COLUMNS, sequential_run_key
@@ -50,9 +59,11 @@ def _run_held(config: SequentialConfig, trials, on_run_end: Callable[[], None] |
         if all(sequential_run_key(trial, measure, value) in done for trial in trials for measure, value in runs):
             return
         use_num_threads(config.num_threads)
-        build_sequence(config, config.trial_seed(0))  # bad splits or options fail before anything is written
+        # bad splits or options fail before anything is written
+        task_name = build_sequence(config, config.trial_seed(0)).task.name
         files.save_config()
         drop_incomplete_runs(config.results_csv, config.num_tasks)
+        _name_the_task(config.results_csv, config.task, task_name)
         bar = tqdm(total=len(trials) * len(runs), desc="sequential runs", disable=not config.progress, unit="run")
         try:
             for trial in trials:
@@ -111,7 +122,7 @@ def run_trial(config: SequentialConfig, trial: int, sink: RowSink | None = None,
         for ewc_lambda in lambdas:
             learner.restore(after_first)
             learner.model.ewc_lambda = ewc_lambda
-            base = {"trial": trial, "seed": seed, "task": config.task, "sequence": config.sequence,
+            base = {"trial": trial, "seed": seed, "task": sequence.task.name, "sequence": config.sequence,
                     "measure": measure, "lambda": float(ewc_lambda)}
             rows = _rows(base, 0, first, first_penalty)
 
@@ -123,6 +134,28 @@ def run_trial(config: SequentialConfig, trial: int, sink: RowSink | None = None,
             done.add(sequential_run_key(trial, measure, ewc_lambda))
             if on_run_end is not None:
                 on_run_end()
+
+
+def _name_the_task(path, configured: str, name: str) -> None:
+    """Write ``name`` into the ``task`` column of the rows of ``path`` that hold the ``configured`` string instead
+    (files written before the column held the task's name; module docstring)."""
+    if configured == name:
+        return
+    rows = read_rows(path, SEQUENTIAL_COLUMNS, WRITER)
+    renamed = sum(row["task"] == configured for row in rows)
+    if not renamed:
+        return
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=SEQUENTIAL_COLUMNS)
+            writer.writeheader()
+            writer.writerows({**row, "task": name} if row["task"] == configured else row for row in rows)
+
+    replace_atomically(path, write)
+    warnings.warn(f"{path}: the task column of {renamed} rows held the configured task {configured!r}; it now holds "
+                  f"the task's name {name!r}, as new rows (and thresholding results) do.", RuntimeWarning,
+                  stacklevel=3)
 
 
 def _rows(base: dict, trained_task: int, evaluations, penalty: float) -> list[dict]:

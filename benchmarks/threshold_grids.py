@@ -8,7 +8,7 @@ normalised AUC and of the largest fraction removed within 5 % of the trained los
 the dense grid, and the number of evaluations. Target: the adaptive grid with at most 16 evaluations per curve
 has both errors at most 0.01 on every curve, i.e. the dense grid's answer for at most a sixth of its evaluations.
 
-    python benchmarks/threshold_grids.py [--quick] [--out FILE.json]
+    python benchmarks/threshold_grids.py [--quick] [--tasks digits fashion_mnist] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -111,12 +111,18 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: digits only, tiny subsets")
     parser.add_argument("--out", help="also write the JSON object to this file")
+    parser.add_argument("--tasks", nargs="+", choices=["digits", "fashion_mnist"],
+                        help="only these tasks (default: digits, and fashion_mnist where its files are installed)")
     arguments = parser.parse_args(argv)
     setups = {"digits": dict(epochs=5, num_examples=None, num_validation=None, num_importance=1000)}
     if not arguments.quick and common.fashion_files_present():
         setups["fashion_mnist"] = dict(epochs=2, num_examples=20_000, num_validation=2000, num_importance=1000)
     if arguments.quick:
         setups["digits"] = dict(epochs=2, num_examples=None, num_validation=200, num_importance=100)
+    if arguments.tasks:
+        if "fashion_mnist" in arguments.tasks and "fashion_mnist" not in setups:
+            parser.error("fashion_mnist needs its files (and no --quick)")
+        setups = {name: setup for name, setup in setups.items() if name in arguments.tasks}
     result = {"machine": common.machine_info(), "target": f"{TARGET_GRID[0]} grid with at most {TARGET_GRID[1]} "
               f"evaluations per curve: normalised AUC and {DEFAULT_TOLERANCE:.0%}-tolerance fraction within {LIMIT} "
               f"of the dense {TRUTH[1]}-point grid on every curve", "tasks": {}}

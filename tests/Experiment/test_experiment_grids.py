@@ -27,18 +27,18 @@ def test_adaptive_choice_splits_where_the_loss_changes_and_stops_at_the_budget()
     def loss(f):
         return 0.5 if f <= 0.3 else 2.5
 
-    losses = {f: loss(f) for f in grids.ADAPTIVE_START}
+    points = {f: (f, loss(f)) for f in grids.ADAPTIVE_START}
     picked = []
-    while (f := grids.next_adaptive(losses, budget=8)) is not None:
+    while (f := grids.next_adaptive(points, budget=8)) is not None:
         picked.append(f)
-        losses[f] = loss(f)
+        points[f] = (f, loss(f))
     assert picked == [0.375, 0.3125, 0.28125]
-    assert len(losses) == 8
+    assert len(points) == 8
 
 
 def test_adaptive_curve_is_flat_then_nothing_more_is_measured():
-    losses = {f: 1.0 for f in grids.ADAPTIVE_START}
-    assert grids.next_adaptive(losses, budget=16) is None
+    points = {f: (f, 1.0) for f in grids.ADAPTIVE_START}
+    assert grids.next_adaptive(points, budget=16) is None
 
 
 def _killed_after(config, monkeypatch, num_appends):
