@@ -158,8 +158,8 @@ def plot_allocation(allocation: pd.DataFrame, context: str = "") -> Figure:
             ax.set_ylabel("fraction of the tensor removed")
             ax.label_outer()
     _legend(figure, axes, "tensor (number of weights)", columns=4 if below else 1)
-    figure.suptitle(f"Which tensors a ranking across the whole model empties first (colour: layer, from the input "
-                    f"in dark to the output in light; line: kind); {context}, "
+    figure.suptitle(f"Which tensors a ranking across the whole model empties first\n(colour: layer, from the input "
+                    f"in dark to the output in light; line: kind);\n{context}, "
                     f"{_trials_text(allocation)}", fontsize=10)
     return figure
 
