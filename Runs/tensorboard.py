@@ -103,3 +103,18 @@ def logging_sink(sink: Callable[[list[dict]], None], log: TrialLog | None) -> Ca
         log.rows(rows)
 
     return both
+
+
+def read_events(folder) -> dict[str, list[tuple[int, float]]]:
+    """What a trial's log holds, read back: tag -> [(step, value)] of every event file in ``folder`` (e.g.
+    ``results/tensorboard/trial_0``), a float for a scalar and the number of values for a histogram."""
+    found: dict[str, list] = {}
+    for file in sorted(Path(folder).glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(file)):
+            for value in event.summary.value:
+                tensor = tf.make_ndarray(value.tensor)
+                if value.metadata.plugin_data.plugin_name == "histograms":
+                    found.setdefault(value.tag, []).append((event.step, float(tensor[:, 2].sum())))
+                else:
+                    found.setdefault(value.tag, []).append((event.step, float(tensor)))
+    return found

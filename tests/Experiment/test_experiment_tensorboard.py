@@ -15,7 +15,7 @@ pytest.importorskip("tensorboard", reason="the TensorBoard log needs the tensorb
 
 import Tasks  # noqa: E402
 from Experiment import ExperimentConfig, run_experiment  # noqa: E402
-from tests.Runs.test_runs_tensorboard import read_events  # noqa: E402
+from Runs.tensorboard import read_events  # noqa: E402
 
 
 def test_a_logged_run_writes_every_tag_and_the_same_rows(make_config, tmp_path):

@@ -12,22 +12,7 @@ pytest.importorskip("tensorboard", reason="the TensorBoard log needs the tensorb
 
 import tensorflow as tf  # noqa: E402
 
-from Runs.tensorboard import TrialLog, curve_tag, logging_sink  # noqa: E402
-
-
-def read_events(folder) -> dict[str, list[tuple[int, object]]]:
-    """tag -> [(step, value)] of every event file in ``folder``: a float for a scalar, the bucket counts' total
-    for a histogram."""
-    found: dict[str, list] = {}
-    for file in sorted(folder.glob("events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(str(file)):
-            for value in event.summary.value:
-                tensor = tf.make_ndarray(value.tensor)
-                if value.metadata.plugin_data.plugin_name == "histograms":
-                    found.setdefault(value.tag, []).append((event.step, float(tensor[:, 2].sum())))
-                else:
-                    found.setdefault(value.tag, []).append((event.step, float(tensor)))
-    return found
+from Runs.tensorboard import TrialLog, curve_tag, logging_sink, read_events  # noqa: E402
 
 
 def row(measure, fraction, val_loss, epoch=2):
