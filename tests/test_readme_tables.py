@@ -11,10 +11,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def readme_table(header: str, page: str = "README.md") -> list[list[str]]:
-    """The rows (cells stripped) of the table whose header line starts with ``header`` in ``page`` (a path
-    relative to the repository: ``README.md`` or ``docs/NAME.md``)."""
+def readme_table(header: str, page: str = "README.md", after: str = "") -> list[list[str]]:
+    """The rows (cells stripped) of the first table whose header line starts with ``header`` in ``page`` (a path
+    relative to the repository: ``README.md`` or ``docs/NAME.md``), after the text ``after``."""
     text = (ROOT / page).read_text()
+    text = text[text.index(after):]
     start = text.index(header)
     lines = text[start:].split("\n\n", 1)[0].splitlines()[2:]
     return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
@@ -131,3 +132,36 @@ def test_the_original_mnist_table_is_the_stored_analysis_of_its_published_data()
         assert fact in text, fact
     assert re.search(r"`original_mnist/`.*31fa80b0d018242c75f3a45f562ceafccfcf9a29",
                      (ROOT / "data" / "README.md").read_text())
+
+
+ORIGINAL_FASHION = ROOT / "data" / "original_fashion_mnist"
+ORDERING_HEADER = "| level | MNIST, the original's run"
+
+
+def ordering(summary: pd.DataFrame, epoch: int, level: str) -> str:
+    """The measures of ``level`` at ``epoch`` best first (by the summary's rank), as the ordering tables show."""
+    group = summary[(summary.epoch == epoch) & (summary.aggregation_level == level)]
+    return ", ".join(group.sort_values(["rank", "measure"]).measure)
+
+
+def orderings_table() -> list[list[str]]:
+    """The ordering of the five measures by level, on the original's MNIST data and on the stored run of the
+    Fashion-MNIST preset, each at its last measured epoch."""
+    there = pd.read_csv(ORIGINAL_MNIST / "summary.csv")
+    here = pd.read_csv(ORIGINAL_FASHION / "report" / "summary.csv")
+    return [[f"{level} (`{name}`)", ordering(there, 25, level), ordering(here, int(here.epoch.max()), level)]
+            for level, name in ORIGINAL_LEVELS]
+
+
+def test_the_orderings_here_and_there_are_the_stored_analyses():
+    for page in ("README.md", "docs/original-toolkit.md"):
+        assert readme_table(ORDERING_HEADER, page) == orderings_table(), page
+    summary = pd.read_csv(ORIGINAL_FASHION / "report" / "summary.csv")
+    assert set(summary.measure) == {"fisher", "sign_flips", "momentum_changes", "weight_change", "random"}
+    assert re.search(r"`original_fashion_mnist/`", (ROOT / "data" / "README.md").read_text())
+
+
+def test_the_fashion_mnist_preset_table_is_its_stored_analysis():
+    shown = readme_table("| level | rank | measure |", "docs/original-toolkit.md",
+                         after="## The same design on Fashion-MNIST")
+    assert shown == original_mnist_table(ORIGINAL_FASHION / "report", 10)
