@@ -161,3 +161,17 @@ def test_too_few_pairs_and_nan_pairs():
     assert result.num_pairs == 1 and np.isnan(result.p_value)
     with pytest.raises(ValueError, match="valid tests"):
         paired_test([1.0, 2.0], [1.0, 2.0], test="z")
+
+
+def test_tolerance_crossing_interpolates_between_the_points_around_it():
+    from Analysis.metrics import max_fraction_within_tolerance, tolerance_crossing
+    fractions = np.array([0.0, 0.1, 0.2, 0.3])
+    losses = np.array([1.0, 1.02, 1.10, 2.0])  # limit 1.05 (5 %): crossed between 0.1 (1.02) and 0.2 (1.10)
+    # by hand: 0.1 + (1.05 - 1.02) / (1.10 - 1.02) * 0.1 = 0.1375
+    assert tolerance_crossing(fractions, losses, 1.0, 0.05) == pytest.approx(0.1375)
+    assert max_fraction_within_tolerance(fractions, losses, 1.0, 0.05) == pytest.approx(0.1)  # unchanged
+    assert tolerance_crossing(fractions, np.array([1.0, 1.0, 1.01, 1.04]), 1.0, 0.05) == 1.0  # never crossed
+    # first point beyond the limit: interpolated from (0, L0): 0.1 * (1.05 - 1) / (1.25 - 1) = 0.02
+    assert tolerance_crossing(np.array([0.1, 0.2]), np.array([1.25, 2.0]), 1.0, 0.05) == pytest.approx(0.02)
+    # a NaN loss beyond the limit leaves nothing to interpolate towards: the last point within it
+    assert tolerance_crossing(fractions, np.array([1.0, 1.02, np.nan, 2.0]), 1.0, 0.05) == pytest.approx(0.1)
