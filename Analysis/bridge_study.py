@@ -11,7 +11,8 @@ that names it and what it lacks; when no trial is complete the analysis refuses,
 Scores, per trial and measure, each oriented so that higher = better:
 - thresholding (``THRESHOLDING_METRICS``, per-trial metrics of ``Analysis.metrics``): ``auc_least`` = −normalised
   AUC removing the least important first; ``auc_most`` = +normalised AUC removing the most important first;
-  ``tolerance_fraction`` = the largest fraction removed (least first) within the loss tolerance;
+  ``tolerance_fraction`` = the fraction removed (least first) at which the loss first crosses the tolerance,
+  interpolated between the measured points around the crossing (``Analysis.metrics.tolerance_crossing``);
 - EWC (``EWC_SCORES``): ``forgetting_a`` = −(largest accuracy on task A before the last task − its final accuracy);
   ``average_accuracy`` = mean final accuracy over all tasks.
 
@@ -48,7 +49,7 @@ from Schema import NO_PENALTY, UNIFORM_PENALTY
 
 # name -> (per-trial metric, order, sign that makes higher = better)
 THRESHOLDING_METRICS = {"auc_least": ("normalized_auc", "least", -1.0), "auc_most": ("normalized_auc", "most", 1.0),
-                        "tolerance_fraction": ("max_fraction_within_tolerance", "least", 1.0)}
+                        "tolerance_fraction": ("tolerance_crossing", "least", 1.0)}
 EWC_SCORES = {"forgetting_a": -1.0, "average_accuracy": 1.0}  # name -> sign that makes higher = better
 # The range of the scores that have one, which their confidence intervals respect (``statistics``).
 BOUNDS = {"tolerance_fraction": (0.0, 1.0), "forgetting_a": (-1.0, 1.0), "average_accuracy": (0.0, 1.0)}

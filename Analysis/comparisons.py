@@ -30,7 +30,8 @@ def compare_measures(metrics: pd.DataFrame, metric: str = DEFAULT_METRIC, test: 
     ``measure_a``, ``measure_b``, ``metric``, ``test``, ``num_pairs``, ``mean_a``, ``mean_b``, ``mean_difference``
     (mean of a - b over paired trials), ``statistic``, ``p_value``, ``p_holm``, ``effect_size`` (Cohen's d_z of
     a - b), ``rank_biserial``, ``significant`` (``p_holm < alpha``), ``better`` (the better measure when
-    significant, else ""), ``statement``.
+    significant, else ""), ``statement``, ``reason`` (why a test gave a stated NaN or exact result, e.g.
+    constant paired differences; "" otherwise).
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
@@ -61,6 +62,7 @@ def compare_measures(metrics: pd.DataFrame, metric: str = DEFAULT_METRIC, test: 
                 "p_value": result.p_value,
                 "effect_size": result.effect_size,
                 "rank_biserial": result.rank_biserial,
+                "reason": result.reason,
             })
         adjusted = holm_correction([row["p_value"] for row in group_rows])
         for row, p_holm in zip(group_rows, adjusted):
@@ -72,7 +74,7 @@ def compare_measures(metrics: pd.DataFrame, metric: str = DEFAULT_METRIC, test: 
         rows.extend(group_rows)
     columns = [*GROUP_KEYS, "measure_a", "measure_b", "metric", "test", "num_pairs", "mean_a", "mean_b",
                "mean_difference", "statistic", "p_value", "p_holm", "effect_size", "rank_biserial", "significant",
-               "better", "statement"]
+               "better", "statement", "reason"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -128,6 +130,8 @@ def small_sample_note(comparisons: pd.DataFrame, alpha: float = DEFAULT_ALPHA) -
 
 def _statement(row: dict) -> str:
     a, b = row["measure_a"], row["measure_b"]
+    if row["num_pairs"] >= 2 and np.isnan(row["p_holm"]) and row.get("reason"):
+        return f"{a} vs {b}: not tested, {row['reason']} (n={row['num_pairs']})"
     if row["num_pairs"] < 2 or np.isnan(row["p_holm"]):
         return f"{a} vs {b}: too few paired trials with a value (n={row['num_pairs']}) to test"
     details = f"p_holm={row['p_holm']:.3g}, |d_z|={_effect(abs(row['effect_size']))}, n={row['num_pairs']}"

@@ -13,6 +13,12 @@ For one trial and one curve (``CURVE_KEYS``), with the points ``(f_k, L_k)`` sor
   tolerance: ``L > L0 (1 + tolerance)`` (``tolerance_reference="loss"``, default, relative to the trained loss),
   or ``L > L0 + tolerance (Lc - L0)`` (``"chance"``, relative to the gap to chance). A NaN or infinite loss counts
   as exceeding. If no point exceeds it, the largest fraction measured.
+- ``tolerance_crossing``: the same limit ``L*``, but the fraction at which the curve first crosses it, linearly
+  interpolated between the last point within it ``(f0, L0')`` and the first beyond it ``(f1, L1)``:
+  ``f = f0 + (L* - L0') / (L1 - L0') (f1 - f0)``; 1.0 if no point exceeds it; ``f0`` itself when ``L1`` is NaN or
+  infinite (nothing to interpolate towards). A first point already beyond the limit is interpolated from
+  ``(0, L0)``. Unlike ``max_fraction_within_tolerance`` it does not snap to the measured fractions, so grid-step
+  ties disappear; the bridge study uses it, the thresholding report keeps ``max_fraction_within_tolerance``.
 
 Each curve is measured from its own points only, so curves whose thresholds differ between measures and trials
 (``threshold_spacing`` ``geometric`` or ``adaptive``) need no common grid: the trapezoid rule is exact for the
@@ -70,6 +76,28 @@ def max_fraction_within_tolerance(fraction_removed, values, initial_loss: float,
     return float(fraction_removed[first - 1]) if first > 0 else 0.0
 
 
+def tolerance_crossing(fraction_removed, values, initial_loss: float, tolerance: float = DEFAULT_TOLERANCE,
+                       chance_loss: float = np.nan, tolerance_reference: str = "loss") -> float:
+    """Fraction removed at which the curve first crosses the tolerance limit, interpolated linearly between the
+    two measured points around the crossing; 1.0 if never crossed (module docstring)."""
+    limit = loss_limit(initial_loss, tolerance, chance_loss, tolerance_reference)
+    fraction_removed, values = _sorted(fraction_removed, values)
+    if fraction_removed.size == 0 or np.isnan(limit):
+        return np.nan
+    exceeds = ~(values <= limit)  # NaN counts as exceeding
+    if not exceeds.any():
+        return 1.0
+    first = int(np.argmax(exceeds))
+    if first > 0:
+        f0, v0 = float(fraction_removed[first - 1]), float(values[first - 1])
+    else:
+        f0, v0 = 0.0, float(initial_loss)
+    f1, v1 = float(fraction_removed[first]), float(values[first])
+    if not np.isfinite(v1) or f1 <= f0 or not v1 > v0:
+        return f0
+    return f0 + (limit - v0) / (v1 - v0) * (f1 - f0)
+
+
 def loss_limit(initial_loss: float, tolerance: float, chance_loss: float = np.nan,
                tolerance_reference: str = "loss") -> float:
     """The highest loss still within the tolerance of the trained loss ``initial_loss``."""
@@ -120,9 +148,10 @@ def trial_metrics(results: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE, t
             curve_auc(fractions, values),
             normalized_auc(fractions, values, initial, chance),
             max_fraction_within_tolerance(fractions, values, initial, tolerance, chance, tolerance_reference),
+            tolerance_crossing(fractions, values, initial, tolerance, chance, tolerance_reference),
         ))
     columns = ["trial", "seed", *CURVE_KEYS, "initial_loss", "chance_loss", "num_points", "min_fraction",
-               "max_fraction", *METRIC_COLUMNS]
+               "max_fraction", *METRIC_COLUMNS, "tolerance_crossing"]
     metrics = pd.DataFrame(rows, columns=columns)
     _warn_undefined(metrics, value, zero_is_nan, has_nan)
     return metrics

@@ -115,6 +115,7 @@ class PairedTestResult:
     p_value: float
     effect_size: float      # Cohen's d_z = mean(d) / sd(d)
     rank_biserial: float    # (W+ - W-) / (W+ + W-)
+    reason: str = ""        # why a NaN or exact result was returned instead of the test's usual one; "" if none
 
 
 def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int = 0) -> PairedTestResult:
@@ -122,9 +123,13 @@ def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int 
 
     ``test``: ``"t"`` (paired t-test, default), ``"wilcoxon"`` (signed-rank; exact for small samples without ties
     or zeros) or ``"permutation"`` (sign flips of the differences, on their mean; exact, all ``2**n`` flips, up to
-    16 pairs, else ``num_permutations`` random ones). Identical samples give p = 1 and effect size 0;
-    fewer than two pairs give NaN. Constant nonzero differences (up to rounding) give ``d_z = ±inf`` and, for the
-    t-test, p = 0.
+    16 pairs, else ``num_permutations`` random ones).
+
+    Degenerate inputs give a stated result (``reason`` says which), never ``p = 0`` with ``d_z = ±inf``:
+    identical samples give p = 1 and effect size 0 exactly; fewer than two pairs give NaN; constant nonzero
+    differences (zero variance, up to rounding) leave ``sd(d) = 0``, so ``d_z`` and the t statistic are undefined
+    and both, with the t-test's p, are NaN (NaN p-values are left out of a Holm family, so they are never kept
+    "significant"); the rank tests stay defined there (all differences share one sign) and keep their exact p.
     """
     if test not in PAIRED_TESTS:
         raise ValueError(f"Unknown paired test {test!r}; valid tests are {list(PAIRED_TESTS)}.")
@@ -137,17 +142,20 @@ def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int 
     n = int(d.size)
     if n < 2:
         mean = float(d.mean()) if n else np.nan
-        return PairedTestResult(test, n, mean, np.nan, np.nan, np.nan, np.nan)
+        return PairedTestResult(test, n, mean, np.nan, np.nan, np.nan, np.nan,
+                                f"fewer than two complete pairs ({n}): no test is defined")
     mean = float(d.mean())
     if np.all(d == 0):
-        return PairedTestResult(test, n, 0.0, 0.0, 1.0, 0.0, 0.0)
+        return PairedTestResult(test, n, 0.0, 0.0, 1.0, 0.0, 0.0, "identical samples: p = 1, effect size 0 exactly")
     sd = float(d.std(ddof=1))
+    reason = ""
     if sd <= 1e-12 * abs(mean):  # constant differences up to rounding
         sd = 0.0
-    effect_size = mean / sd if sd > 0 else float(np.copysign(np.inf, mean))
+        reason = "constant paired differences (zero variance): d_z and the t statistic are undefined"
+    effect_size = mean / sd if sd > 0 else np.nan
     rank_biserial = _rank_biserial(d)
     if test == "t" and sd == 0:
-        statistic, p_value = float(np.copysign(np.inf, mean)), 0.0
+        statistic, p_value = np.nan, np.nan
     elif test == "t":
         result = stats.ttest_rel(a[keep], b[keep])
         statistic, p_value = float(result.statistic), float(result.pvalue)
@@ -161,8 +169,8 @@ def paired_test(a, b, test: str = "t", num_permutations: int = 10000, seed: int 
                                         n_resamples=np.inf if exact else num_permutations, alternative="two-sided",
                                         rng=np.random.default_rng(seed))
         statistic, p_value = mean, float(result.pvalue)
-    return PairedTestResult(test, n, mean, float(statistic), min(1.0, float(p_value)), float(effect_size),
-                            rank_biserial)
+    return PairedTestResult(test, n, mean, float(statistic), float(np.minimum(1.0, p_value)), float(effect_size),
+                            rank_biserial, reason)
 
 
 def _rank_biserial(d: np.ndarray) -> float:

@@ -85,9 +85,12 @@ def tolerance_fraction_shown(order: str) -> bool:
 
 
 def interval_text(mean: float, low: float, high: float, digits: int = 3) -> str:
-    """``mean [low, high]``, or just the mean when the interval is undefined."""
+    """``mean [low, high]``; just the mean when the interval is undefined; ``mean (all trials equal)`` when the
+    interval has zero width, which is no interval at all (every trial gave the same value)."""
     if pd.isna(low) or pd.isna(high):
         return _number(mean, digits)
+    if low == high:
+        return f"{_number(mean, digits)} (all trials equal)"
     return f"{_number(mean, digits)} [{_number(low, digits)}, {_number(high, digits)}]"
 
 

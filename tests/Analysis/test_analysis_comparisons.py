@@ -100,3 +100,19 @@ def test_stability_of_identical_rankings_is_one(make_results):
     np.testing.assert_allclose(across_epochs["kendalls_w"], 1.0)
     with pytest.raises(ValueError, match="valid ones"):
         ranking_stability(metrics, across="task")
+
+
+def test_constant_differences_between_tied_measures_are_not_called_significant(metrics):
+    # Grid-quantised values: every trial of magnitude at 0.038 and of fisher at 0.019 (constant differences).
+    metrics = metrics.copy()
+    metric = "max_fraction_within_tolerance"
+    metrics.loc[metrics["measure"] == "magnitude", metric] = 0.038
+    metrics.loc[metrics["measure"] == "fisher", metric] = 0.019
+    comparisons = compare_measures(metrics, metric=metric)
+    pair = comparisons[(comparisons["measure_a"].isin(["magnitude", "fisher"]))
+                       & (comparisons["measure_b"].isin(["magnitude", "fisher"]))]
+    assert len(pair) == 2  # one per order
+    assert pair["p_value"].isna().all() and pair["p_holm"].isna().all() and pair["effect_size"].isna().all()
+    assert not pair["significant"].any()
+    assert pair["reason"].str.contains("constant paired differences").all()
+    assert pair["statement"].str.contains("not tested").all()

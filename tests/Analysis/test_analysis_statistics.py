@@ -117,13 +117,35 @@ def test_identical_samples_are_never_significant():
         assert result.effect_size == 0.0
 
 
-def test_constant_nonzero_difference_gives_no_nan():
+def test_constant_nonzero_difference_is_a_stated_nan_never_p_zero():
     a = np.array([0.3, 0.4, 0.5, 0.6])
     result = paired_test(a, a + 0.25)
-    assert result.p_value == 0.0
-    assert result.effect_size == -np.inf
-    assert np.isfinite(paired_test(a, a + 0.25, test="wilcoxon").p_value)
-    assert np.isfinite(paired_test(a, a + 0.25, test="permutation").p_value)
+    assert np.isnan(result.p_value) and np.isnan(result.effect_size) and np.isnan(result.statistic)
+    assert "constant paired differences" in result.reason
+    wilcoxon = paired_test(a, a + 0.25, test="wilcoxon")
+    assert wilcoxon.p_value == pytest.approx(2 / 2 ** 4) and np.isnan(wilcoxon.effect_size)
+    assert paired_test(a, a + 0.25, test="permutation").p_value == pytest.approx(2 / 2 ** 4)
+
+
+def test_two_trials_of_constant_difference_are_not_kept_significant_by_holm():
+    # Two trials of 0.038 against 0.019: before, p = 0 and d_z = inf, and Holm kept it "significant".
+    constant = paired_test(np.array([0.038, 0.038]), np.array([0.019, 0.019]))
+    ordinary = paired_test(np.array([0.5, 0.7, 0.6]), np.array([0.1, 0.2, 0.15]))
+    adjusted = holm_correction([constant.p_value, ordinary.p_value])
+    assert np.isnan(adjusted[0])
+    assert adjusted[1] == pytest.approx(ordinary.p_value)  # family of one valid p-value
+
+
+def test_identical_samples_state_their_exact_result():
+    result = paired_test(np.array([0.3, 0.4]), np.array([0.3, 0.4]))
+    assert (result.p_value, result.effect_size) == (1.0, 0.0) and "identical" in result.reason
+
+
+def test_zero_width_interval_is_not_printed_as_an_interval():
+    from Analysis.summary import interval_text
+    low, high = confidence_interval([0.038, 0.038, 0.038])
+    assert interval_text(0.038, low, high) == "0.038 (all trials equal)"
+    assert interval_text(0.5, 0.4, 0.6) == "0.500 [0.400, 0.600]"
 
 
 @pytest.mark.smoke
@@ -139,3 +161,17 @@ def test_too_few_pairs_and_nan_pairs():
     assert result.num_pairs == 1 and np.isnan(result.p_value)
     with pytest.raises(ValueError, match="valid tests"):
         paired_test([1.0, 2.0], [1.0, 2.0], test="z")
+
+
+def test_tolerance_crossing_interpolates_between_the_points_around_it():
+    from Analysis.metrics import max_fraction_within_tolerance, tolerance_crossing
+    fractions = np.array([0.0, 0.1, 0.2, 0.3])
+    losses = np.array([1.0, 1.02, 1.10, 2.0])  # limit 1.05 (5 %): crossed between 0.1 (1.02) and 0.2 (1.10)
+    # by hand: 0.1 + (1.05 - 1.02) / (1.10 - 1.02) * 0.1 = 0.1375
+    assert tolerance_crossing(fractions, losses, 1.0, 0.05) == pytest.approx(0.1375)
+    assert max_fraction_within_tolerance(fractions, losses, 1.0, 0.05) == pytest.approx(0.1)  # unchanged
+    assert tolerance_crossing(fractions, np.array([1.0, 1.0, 1.01, 1.04]), 1.0, 0.05) == 1.0  # never crossed
+    # first point beyond the limit: interpolated from (0, L0): 0.1 * (1.05 - 1) / (1.25 - 1) = 0.02
+    assert tolerance_crossing(np.array([0.1, 0.2]), np.array([1.25, 2.0]), 1.0, 0.05) == pytest.approx(0.02)
+    # a NaN loss beyond the limit leaves nothing to interpolate towards: the last point within it
+    assert tolerance_crossing(fractions, np.array([1.0, 1.02, np.nan, 2.0]), 1.0, 0.05) == pytest.approx(0.1)
