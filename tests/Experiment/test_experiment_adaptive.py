@@ -1,5 +1,6 @@
 """The adaptive threshold grid: refined in the fraction removed, at removal steps only, the tolerance crossing
-first, with the configuration's tolerance; and ``RemovalSteps``, the fraction removed as a step function."""
+first, with the configuration's tolerance, then where the area estimate (which sees a bump between level ends) is
+largest; and ``RemovalSteps``, the fraction removed as a step function."""
 
 from __future__ import annotations
 
@@ -42,11 +43,11 @@ def within_tolerance(points: list[tuple[float, float]], tolerance: float = DEFAU
 
 
 def test_the_tolerance_crossing_is_halved_first_though_the_area_bound_points_elsewhere():
-    # [0.75, 1] has the largest area bound (0.97 x 0.25); [0.5, 0.75] holds the 5 % crossing at 0.6 and a bound of
-    # only 0.03 x 0.25. The crossing interval is halved first, down to 2^-8, then the area is refined.
+    # [0.75, 1] has the largest area estimate (0.97 x 0.25); [0.5, 0.75] holds the 5 % crossing at 0.6 and an
+    # estimate of only 0.03 x 0.25. The crossing interval is halved first, down to 2^-7, then the area is refined.
     picked = adaptive_picks(knee, budget=12)
-    assert picked[:6] == [0.625, 0.5625, 0.59375, 0.609375, 0.6015625, 0.59765625]
-    assert picked[6] == 0.875
+    assert picked[:5] == [0.625, 0.5625, 0.59375, 0.609375, 0.6015625]
+    assert picked[5] == 0.875
     found = within_tolerance([(f, knee(f)) for f in [*grids.ADAPTIVE_START, *picked]])
     assert 0.6 - grids.ADAPTIVE_CROSSING_WIDTH <= found <= 0.6
 
@@ -56,6 +57,44 @@ def test_the_tolerance_refined_is_the_one_given():
     picked = adaptive_picks(knee, budget=8, tolerance=0.10)
     assert picked == [0.875, 0.8125, 0.78125]
     assert adaptive_picks(knee, budget=8) != picked
+
+
+def ramp_with_a_bump(f: float) -> float:
+    """1 up to 1/4, a ramp to 3 at 1/2 (normalised slope 4), then 3, except a bump to 5 on (0.55, 0.7): the
+    interval [1/2, 3/4] between the starting fractions has level ends (3 and 3) and the bump inside."""
+    if f <= 0.25:
+        return 1.0
+    if f <= 0.5:
+        return 1.0 + 8 * (f - 0.25)
+    return 5.0 if 0.55 < f < 0.7 else 3.0
+
+
+def test_the_area_estimate_of_an_interval_is_the_largest_error_a_curve_as_steep_as_its_neighbours_can_make():
+    # Width 1/4, change 1/8, slope at most 4: the extreme curve rises at slope 4 to its peak at 9/64 and falls at
+    # slope 4 to the right end; the area between it and the chord, by hand, is ((4/4)^2 - (1/8)^2) / 16 = 63/1024,
+    # above the monotone bound w d = 1/32.
+    width, change, steepest = 0.25, 0.125, 4.0
+    peak = (steepest * width + change) / (2 * steepest)
+    extreme = np.trapezoid([0.0, steepest * peak, change], [0.0, peak, width])
+    assert peak == 9 / 64
+    assert extreme - width * change / 2 == pytest.approx(63 / 1024)
+    assert grids.area_error(width, change, steepest) == pytest.approx(63 / 1024)
+    assert grids.area_error(0.25, 0.0, 4.0) == 0.0625  # level ends: 4 x (1/4)^2 / 4
+    assert grids.area_error(0.25, 1.0, 4.0) == 0.25  # the steepest interval itself: the monotone bound w d
+    assert grids.area_error(0.25, 0.0, 0.0) == 0.0  # level, among level neighbours
+
+
+def test_a_bump_between_level_ends_is_found():
+    # A tolerance no point leaves, so only the area estimate picks. At the start (normalised by Lc - L0 = 2) the
+    # ramp [1/4, 1/2] has estimate w d = 1/4 and is split first. Then the ramp halves (w d = 1/16 each), [0, 1/4]
+    # and [1/2, 3/4] (level, next to slope 4: 4 (1/4)^2 / 4 = 1/16) tie, taken from 0 up; [0, 1/8] and [1/8, 1/4]
+    # fall to 0 and 1/64. So the fifth pick is the middle of [1/2, 3/4], inside the bump. A bound from the ends
+    # alone, |L_{k+1} - L_k| w, is 0 there and never measures inside it.
+    picked = adaptive_picks(ramp_with_a_bump, budget=10, tolerance=10.0)
+    assert picked[:5] == [0.375, 0.125, 0.3125, 0.4375, 0.625]
+    assert ramp_with_a_bump(0.625) == 5.0
+    assert not any(0.5 < f < 0.75 for f in adaptive_picks(lambda f: ramp_with_a_bump(f) if f <= 0.5 else 3.0,
+                                                          budget=10, tolerance=10.0)[:4])
 
 
 def small_ranking(order: str = "least") -> Aggregation.Ranking:
