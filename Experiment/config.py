@@ -68,7 +68,9 @@ class ExperimentConfig(ConfigRecord):
             loss difference from the trained model, on the same examples, is at most ``p (chance_val_loss - L0)``
             (``Experiment/budget.py``); the row records how many it used (``num_val_examples_used``). Part of a
             run's identity; a configuration saved before the field existed reads as None (how it was run).
-        num_train_examples: training examples whose loss is recorded at each threshold (None: all; 0: none).
+        num_train_examples: training examples whose loss is recorded at each threshold (None: all; 0, the
+            default: none, ``loss`` and ``accuracy`` are NaN). The analysis ranks by the validation loss only, so the
+            training loss is off unless asked for; a configuration saved with another count resumes with it.
         num_importance_examples: training examples given to the measures that need data (None: all).
         batch_size: training batch size (None: the task's).
         evaluation_batch_size: examples per compiled forward pass when evaluating.
@@ -110,7 +112,7 @@ class ExperimentConfig(ConfigRecord):
     replacement: str = "noise"
     num_validation_examples: int | None = None
     validation_precision: float | None = None
-    num_train_examples: int | None = 1000
+    num_train_examples: int | None = 0
     num_importance_examples: int | None = 1000
     batch_size: int | None = None
     evaluation_batch_size: int = 1024
