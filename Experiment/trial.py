@@ -21,7 +21,7 @@ from Experiment import budget
 from Experiment.config import ExperimentConfig
 from Experiment.grid import EpochGrid, RowSink, expected_keys
 from Experiment.measures import build_measures
-from Experiment.results import WRITER, keys_of, read_keys
+from Experiment.results import WRITER, columns_of, keys_of, read_keys
 from Runs.checkpoints import (CheckpointError, checkpoints, load_checkpoint, remove_leftover_files, save_checkpoint,
                               set_aside)
 from Runs.evaluation import Evaluator
@@ -30,7 +30,6 @@ from Runs.run_files import RunFiles
 from Runs.tensorboard import TrialLog, logging_sink
 from Runs.threads import num_threads_in_use, use_num_threads
 from Runs.training import fit_epoch
-from Schema import THRESHOLDING_COLUMNS
 
 
 def trial_complete(config: ExperimentConfig, trial: int, done: set) -> bool:
@@ -54,7 +53,7 @@ def run_trial(config: ExperimentConfig, trial: int, sink: RowSink | None = None,
     if sink is not None:
         _run(config, trial, sink, read_keys(config.results_csv) if done is None else set(done))
         return
-    with RunFiles(config, THRESHOLDING_COLUMNS, WRITER, default_num_threads=num_threads_in_use()) as files:
+    with RunFiles(config, columns_of(config.results_csv), WRITER, default_num_threads=num_threads_in_use()) as files:
         config = files.config
         recorded = keys_of(files.rows()) | set(done or ())
         if trial_complete(config, trial, recorded):
