@@ -231,48 +231,51 @@ def _pixel_maps(maps: FirstLayerMaps, context: str) -> Figure:
 
 
 def _filter_maps(maps: FirstLayerMaps, context: str) -> Figure:
+    """Filters in blocks of at most 16, one block under the other; each block has its own row labels and colour
+    bars (every block shares one scale per row, so the bars of the blocks read the same)."""
     measures = _measures(maps.importances)
     kernel = maps.kernel
     num_filters, per_row = kernel.shape[-1], min(kernel.shape[-1], 16)
-    blocks = -(-num_filters // per_row)
-    rows = blocks * (1 + len(measures))
-    figure, axes = new_figure(rows, per_row, 0.62, 0.66, margin=(1.6, 1.2))
-    limit = float(np.max(np.abs(kernel))) or 1.0
+    blocks, rows = -(-num_filters // per_row), 1 + len(measures)
+    figure = Figure(figsize=(0.62 * per_row + 2.6, 0.66 * rows * blocks + 1.2), layout="constrained")
     weights = kernel.mean(axis=2)  # over input channels (one for grey images)
-    images = {}
-    for j in range(num_filters):
-        block, column = divmod(j, per_row)
-        base = block * (1 + len(measures))
-        ax = axes[base][column]
-        images["kernel"] = ax.imshow(weights[:, :, j], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(f"filter {j + 1}", fontsize=6)
-        for offset, measure in enumerate(measures, start=1):
-            values = maps.importances[measure].sum(axis=2)
-            totals = maps.filter_importances(measure)
-            rank = int(np.sum(totals > totals[j])) + 1
-            ax = axes[base + offset][column]
-            images[measure] = ax.imshow(values[:, :, j], cmap="viridis", vmin=values.min(), vmax=values.max())
-            ax.set_title(f"#{rank}", fontsize=6)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in axes[-1][num_filters - (blocks - 1) * per_row:]:
-        ax.set_axis_off()
+    limit = float(np.max(np.abs(weights))) or 1.0
+    values = {measure: maps.importances[measure].sum(axis=2) for measure in measures}
+    ranks = {measure: _ranks(maps.filter_importances(measure)) for measure in measures}
+    for block, panel in enumerate(np.atleast_1d(figure.subfigures(blocks, 1))):
+        axes = panel.subplots(rows, per_row, squeeze=False)
+        for ax in axes.ravel():
+            ax.set_xticks([])
+            ax.set_yticks([])
+        images = [None] * rows
+        for column in range(per_row):
+            j = block * per_row + column
+            if j >= num_filters:
+                for ax in axes[:, column]:
+                    ax.set_axis_off()
+                continue
+            images[0] = axes[0][column].imshow(weights[:, :, j], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            axes[0][column].set_title(f"filter {j + 1}", fontsize=6)
+            for row, measure in enumerate(measures, start=1):
+                low, high = values[measure].min(), values[measure].max()
+                images[row] = axes[row][column].imshow(values[measure][:, :, j], cmap="viridis", vmin=low, vmax=high)
+                axes[row][column].set_title(f"#{ranks[measure][j]}", fontsize=6)
+        for row, label in enumerate(["kernel", *map(measure_label, measures)]):
+            axes[row][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
+            bar = panel.colorbar(images[row], ax=axes[row, :], shrink=0.9, location="right", pad=0.01, aspect=8)
+            bar.set_label("weight" if row == 0 else "importance", fontsize=6)
+            bar.ax.tick_params(labelsize=5)
     channels = "mean over input channels" if kernel.shape[2] > 1 else "one input channel"
-    figure.colorbar(images["kernel"], ax=[axes[b * (1 + len(measures))][-1] for b in range(blocks)], shrink=0.9,
-                    location="right").set_label("weight", fontsize=7)
-    for offset, measure in enumerate(measures, start=1):
-        row_axes = [axes[b * (1 + len(measures)) + offset][-1] for b in range(blocks)]
-        figure.colorbar(images[measure], ax=row_axes, shrink=0.9, location="right").set_label(
-            measure_label(measure), fontsize=7)
-    for offset, measure in enumerate(measures, start=1):
-        axes[offset][0].set_ylabel(measure_label(measure), fontsize=7, rotation=0, ha="right", va="center")
-    axes[0][0].set_ylabel("kernel", fontsize=7, rotation=0, ha="right", va="center")
     figure.suptitle(f"First layer ({maps.layer}, {kernel.shape[0]}×{kernel.shape[1]} convolution, {channels}), "
-                    f"trial {maps.trials[0]}, {context}: each filter's weights (top) and each measure's importance "
-                    "of them (colour bars on the right); #k: the filter's rank by summed importance, 1 = most "
-                    "important", fontsize=8, wrap=True)
+                    f"trial {maps.trials[0]}, {context}: each filter's weights (top row of a block) and each "
+                    "measure's importance of them; #k: the filter's rank by summed importance, 1 = most important",
+                    fontsize=8, wrap=True)
     return figure
+
+
+def _ranks(totals: np.ndarray) -> np.ndarray:
+    """Rank of every entry of ``totals``, 1 = largest (ties share the better rank)."""
+    return np.array([int(np.sum(totals > value)) + 1 for value in totals])
 
 
 def _legend(figure: Figure, axes, title: str, order=None, columns: int = 1) -> None:

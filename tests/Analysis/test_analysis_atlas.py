@@ -178,6 +178,28 @@ def test_filter_maps_keep_the_kernel_and_sum_each_filter(tmp_path):
     assert atlas.first_layer.query("measure == 'm'")["importance"].tolist() == list(scores.sum(axis=(0, 1, 2)))
 
 
+def test_filter_maps_of_more_than_16_filters_are_blocks_each_labelled_with_its_own_colour_bars():
+    from Analysis.atlas_figures import plot_first_layer
+    from Analysis.atlas_maps import FirstLayerMaps
+
+    kernel = np.random.default_rng(2).normal(size=(3, 3, 1, 40))
+    scores = np.arange(360.0).reshape(3, 3, 1, 40)
+    maps = FirstLayerMaps("filters", "conv2d", "Conv2D", (8, 8, 1), {"m": scores, "random": -scores}, kernel, [0])
+    figure = plot_first_layer(maps, "epoch 2")
+    blocks = figure.subfigs
+    assert len(blocks) == 3  # 16 + 16 + 8 filters
+    for block in blocks:
+        panels = [ax for ax in block.axes if ax.get_label() != "<colorbar>"]
+        bars = [ax for ax in block.axes if ax.get_label() == "<colorbar>"]
+        assert len(bars) == 3  # kernel, m, random: one bar per row of every block
+        labelled = [ax.get_ylabel() for ax in panels if ax.get_ylabel()]
+        assert labelled == ["kernel", "m", "random"]
+    # the last block's filters are 33..40, ranked by summed importance (m: 1 = filter 40, random: reversed)
+    titles = [ax.get_title() for ax in blocks[2].axes if ax.get_title()]
+    assert titles[:8] == [f"filter {j}" for j in range(33, 41)]
+    assert titles[8:16] == [f"#{41 - j}" for j in range(33, 41)] and titles[16:24] == [f"#{j}" for j in range(33, 41)]
+
+
 def test_files_of_format_1_are_read_and_what_they_lack_is_said(tmp_path):
     arrays = [np.arange(12.0).reshape(6, 2), np.ones(2), np.ones((2, 1)), np.ones(1)]
     folder = run_folder(tmp_path, {(0, 1): {"m": arrays, "random": [a[::-1] for a in arrays]}}, described=False)

@@ -85,7 +85,8 @@ def test_the_notebook_shows_the_warning(tmp_path):
     (tmp_path / "frozen.py").write_text(NOTEBOOK_TASK)
     environment = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}", "TF_CPP_MIN_LOG_LEVEL": "3"}
     run = subprocess.run(
-        [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(tmp_path / "out.ipynb"), "--cwd",
+        [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(tmp_path / "out.ipynb"),
+         "-p", "num_trials", "1", "--cwd",
          str(tmp_path), "-p", "task", "frozen:build_task", "-p", "epochs", "1", "-p", "num_train_examples", "100",
          "-p", "num_validation_examples", "100", "-p", "results_csv", "results/frozen.csv", "-p", "progress", "False",
          "-y", "measures: [magnitude]", "-y", "aggregation_levels: [weight]", "-y", "orders: [least]",

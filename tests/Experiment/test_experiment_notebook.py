@@ -30,6 +30,7 @@ def test_main_notebook_runs_headless_quietly_and_is_analysed(tmp_path):
     results = tmp_path / "nb.csv"
     subprocess.run(
         [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(tmp_path / "out.ipynb"),
+         "-p", "num_trials", "1",
          "--cwd", str(ROOT), "-p", "epochs", "3", "-p", "results_csv", str(results),
          "-p", "num_validation_examples", "100", "-p", "num_train_examples", "100",
          "-y", "measures: [magnitude, fisher, sign_flips]", "-y", "aggregation_levels: [weight]",

@@ -23,3 +23,13 @@ def test_every_field_is_a_parameter_and_every_parameter_a_field():
     names = parameter_names(ROOT / "main.ipynb")
     assert fields - names == set(), "fields missing from the notebook's parameters cell"
     assert names - fields == set(), "parameters that are no field"
+
+
+def test_the_main_jobs_default_gives_the_report_its_intervals_and_tests():
+    from Analysis.report import MIN_TRIALS
+
+    (cell,) = [c for c in json.loads((ROOT / "main.ipynb").read_text())["cells"]
+               if "parameters" in c.get("metadata", {}).get("tags", [])]
+    defaults = {}
+    exec("".join(cell["source"]), {}, defaults)
+    assert defaults["num_trials"] >= MIN_TRIALS

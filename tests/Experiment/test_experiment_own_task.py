@@ -49,7 +49,8 @@ def user_folder(tmp_path):
 def run_notebook(folder: Path, *parameters: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
-        [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(folder / "out.ipynb"), "--cwd",
+        [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(folder / "out.ipynb"),
+         "-p", "num_trials", "1", "--cwd",
          str(folder), "-p", "task", "mymod:build_task", "-p", "epochs", "1", "-p", "num_train_examples", "100",
          "-p", "num_validation_examples", "100", "-p", "results_csv", "results/own.csv", "-p", "progress", "False",
          "-y", "measures: [magnitude]", "-y", "aggregation_levels: [weight]", "-y", "orders: [least]",
