@@ -111,7 +111,7 @@ class ExperimentConfig(ConfigRecord):
     save_importances: bool = False
     replacement: str = "noise"
     num_validation_examples: int | None = None
-    validation_precision: float | None = None
+    validation_precision: float | None = 0.01
     num_train_examples: int | None = 0
     num_importance_examples: int | None = 1000
     batch_size: int | None = None

@@ -16,6 +16,14 @@ next ones.
     grid.run(sink=writer.append, done=recorded_keys)
 
 Benchmarks and studies call ``EpochGrid.run`` on a trained model exactly as ``run_trial`` does.
+
+Two models are the same for every curve of a (trial, epoch): the trained one (a threshold whose masks remove
+nothing) and the fully replaced one (masks that replace every weight of the tensors ``config.parameters`` selects
+and nothing else: one draw of replacement values per (trial, epoch), so the same values whatever the measure,
+level, scope or order). Each is evaluated once per (trial, epoch), before the curves (its validation loss is
+``chance_val_loss``), and the rows whose masks are exactly those are written from that: the same numbers as
+evaluating them, since the model assigned would be the same. Any other threshold is evaluated, on every
+validation example, or with ``config.validation_precision`` on as many as ``Experiment.budget`` needs.
 """
 
 from __future__ import annotations

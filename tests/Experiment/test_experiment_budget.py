@@ -45,27 +45,42 @@ class Batches:
         return float(self.losses.mean()), float(self.hits.mean())
 
 
-def test_a_row_stops_at_the_first_batch_whose_standard_error_of_the_difference_is_within_the_bound():
+def by_hand(values, reference, reference_mean):
+    """The control-variate estimate and its standard error, from the textbook formulas."""
+    beta = np.cov(values, reference, ddof=1)[0, 1] / np.var(reference, ddof=1)
+    estimate = values.mean() - beta * (reference.mean() - reference_mean)
+    return estimate, np.std(values - beta * reference, ddof=1) / math.sqrt(len(values))
+
+
+def test_a_row_stops_at_the_first_batch_whose_standard_error_is_within_the_bound():
     rng = np.random.default_rng(0)
     n, batch = 4000, 500
     trained = budget.evaluate_all(Batches(rng.uniform(0, 1, n), rng.integers(0, 2, n), batch), per_example=True)
     assert trained.num_examples == n and trained.loss == pytest.approx(trained.losses.mean(), abs=1e-15)
-    difference = rng.normal(1.0, 2.0, n)
-    hits = rng.integers(0, 2, n)
-    bound = 0.06
-    # By hand: the first n_k = 1000, 1500, ... with sd(d[:n_k]) / sqrt(n_k) <= bound.
-    expected = next(k for k in range(1000, n + 1, batch) if difference[:k].std(ddof=1) / math.sqrt(k) <= bound)
-    assert expected < n
-    model = Batches(trained.losses + difference, hits, batch)
+    # Losses that follow the trained ones by half, plus noise; hits that mostly agree with the trained ones.
+    losses = 0.5 * trained.losses + rng.normal(1.0, 1.5, n)
+    hits = np.where(rng.uniform(size=n) < 0.8, trained.hits, 1 - trained.hits)
+    bound = 0.045
+    expected = next(k for k in range(1000, n + 1, batch)
+                    if by_hand(losses[:k], trained.losses[:k], trained.loss)[1] <= bound)
+    assert 1000 < expected < n
+    model = Batches(losses, hits, batch)
     row = budget.estimate(model, trained, bound)
     assert row.num_examples == expected and model.batches_given == expected // batch
-    assert row.loss == pytest.approx(trained.loss + difference[:expected].mean(), abs=1e-12)
-    assert row.accuracy == pytest.approx(trained.accuracy + (hits[:expected] - trained.hits[:expected]).mean())
+    assert row.loss == pytest.approx(by_hand(losses[:expected], trained.losses[:expected], trained.loss)[0],
+                                     abs=1e-12)
+    assert row.accuracy == pytest.approx(by_hand(hits[:expected], trained.hits[:expected], trained.accuracy)[0],
+                                         abs=1e-12)
+    # Losses that move with the trained ones one for one: the estimate is L0 plus their mean difference.
+    shifted = trained.losses + 0.3 + rng.normal(0, 1e-3, n)
+    row = budget.estimate(Batches(shifted, hits, batch), trained, 1e-3)
+    assert row.num_examples == 1000
+    assert row.loss == pytest.approx(trained.loss + (shifted - trained.losses)[:1000].mean(), abs=1e-4)
     # A bound of 0 (the trained model at chance) and a tiny one use every example: the plain mean.
     for tight in (0.0, 1e-9):
-        row = budget.estimate(Batches(trained.losses + difference, hits, batch), trained, tight)
+        row = budget.estimate(Batches(losses, hits, batch), trained, tight)
         assert row.num_examples == n
-        assert row.loss == pytest.approx((trained.losses + difference).mean(), abs=1e-12)
+        assert row.loss == pytest.approx(losses.mean(), abs=1e-12)
     assert budget.stopping_bound(0.01, trained_loss=0.5, chance_loss=2.5) == pytest.approx(0.02)
     assert budget.stopping_bound(0.01, trained_loss=2.6, chance_loss=2.5) == 0.0
     assert budget.stopping_bound(0.01, trained_loss=math.nan, chance_loss=2.5) == 0.0
