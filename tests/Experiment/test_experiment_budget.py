@@ -96,7 +96,7 @@ def test_a_run_with_validation_precision_records_the_examples_used(make_config, 
     monkeypatch.setattr(budget, "MIN_EXAMPLES", 100)  # digits has a few hundred validation examples
     common = dict(epochs=1, measures=["magnitude"], num_thresholds=6, num_validation_examples=None,
                   evaluation_batch_size=50)
-    full = pd.read_csv(run_experiment(make_config(tmp_path / "full.csv", **common)))
+    full = pd.read_csv(run_experiment(make_config(tmp_path / "full.csv", validation_precision=None, **common)))
     sampled = pd.read_csv(run_experiment(make_config(tmp_path / "p.csv", validation_precision=0.05, **common)))
     total = int(full.num_val_examples_used.iloc[0])
     assert (full.num_val_examples_used == total).all() and total > 200
@@ -122,7 +122,8 @@ def test_a_file_written_before_the_column_resumes_in_its_own_layout_and_reads_as
     from Analysis import load_results
     from Schema import THRESHOLDING_COLUMNS_BEFORE_BUDGET
 
-    config = make_config(tmp_path / "old.csv", epochs=1, measures=["magnitude"], num_thresholds=4)
+    config = make_config(tmp_path / "old.csv", epochs=1, measures=["magnitude"], num_thresholds=4,
+                         validation_precision=None)
     complete = pd.read_csv(run_experiment(config))
     # As an earlier version wrote it: no num_val_examples_used, no validation_precision; its last rows lost.
     complete[list(THRESHOLDING_COLUMNS_BEFORE_BUDGET)].iloc[:-3].to_csv(config.results_csv, index=False)
