@@ -74,7 +74,8 @@ def test_the_rows_at_0_and_1_are_evaluated_once_and_equal_their_own_evaluation(t
                                                                                 parameters):
     config = make_config(tmp_path / "r.csv", epochs=1, measures=["magnitude", "shuffled:magnitude"],
                          aggregation_levels=["weight", "unit"], scopes=["layer", "model"],
-                         orders=["least", "most"], num_thresholds=5, parameters=parameters)
+                         orders=["least", "most"], num_thresholds=5, parameters=parameters,
+                         validation_precision=None)
     rows, validation, train, grid = grid_rows(trained, config)
     num_curves = 3 * 2 * 2 * 2
     assert len(rows) == num_curves * 5
