@@ -10,6 +10,8 @@ model trained on a whole sequence: the rows of one trial that share ``SEQUENTIAL
 
 from __future__ import annotations
 
+import math
+
 from Schema import ALL_PARAMETERS, SEQUENTIAL_COLUMNS, THRESHOLDING_COLUMNS
 
 # The thresholding columns under the name the analysis has always used for them.
@@ -26,7 +28,8 @@ FLOAT_COLUMNS = tuple(c for c in dict.fromkeys(THRESHOLDING_COLUMNS + SEQUENTIAL
 SOURCE_COLUMNS = ("source", "source_trial")
 
 # Columns that results written before they existed lack, with the value that describes those results.
-OPTIONAL_COLUMNS = {"parameters": ALL_PARAMETERS}
+# ``num_val_examples_used``: absent or blank is every validation example (NaN; ``Schema``).
+OPTIONAL_COLUMNS = {"parameters": ALL_PARAMETERS, "num_val_examples_used": math.nan}
 
 GROUP_KEYS = ("task", "epoch", "aggregation_level", "aggregation_method", "scope", "order", "parameters",
               "replacement")
@@ -53,7 +56,8 @@ METRIC_BOUNDS = {"max_fraction_within_tolerance": (0.0, 1.0)}
 def with_optional_columns(frame):
     """``frame`` with every ``OPTIONAL_COLUMNS`` column it lacks, or holds blanks in, set to its value (a copy if
     anything changes): thresholding results written before ``parameters`` existed thresholded every parameter."""
-    missing = [c for c in OPTIONAL_COLUMNS if c not in frame.columns or frame[c].isna().any()]
+    missing = [c for c in OPTIONAL_COLUMNS if c not in frame.columns
+               or (OPTIONAL_COLUMNS[c] == OPTIONAL_COLUMNS[c] and frame[c].isna().any())]
     if not missing:
         return frame
     frame = frame.copy()

@@ -155,6 +155,7 @@ def from_original(frame: pd.DataFrame, path, chance_loss: float | None = None) -
         "val_loss": frame["validation loss" + suffix],
         "val_accuracy": np.nan,
         "chance_val_loss": chance_loss,
+        "num_val_examples_used": np.nan,
     }, index=frame.index)
     return converted[list(THRESHOLDING_COLUMNS)].reset_index(drop=True)
 

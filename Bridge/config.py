@@ -170,15 +170,16 @@ class BridgeConfig(ConfigRecord):
     def thresholding_config(self, measures: list[str], results_csv: str = "thresholding.csv") -> ExperimentConfig:
         """The ``ExperimentConfig`` whose grid ``Experiment.EpochGrid`` runs on task A's model for ``measures``
         (registry names; the importances are the study's, so their options are not needed here). No training
-        examples are evaluated at each threshold (``loss`` and ``accuracy`` are NaN)."""
+        examples are evaluated at each threshold (``loss`` and ``accuracy`` are NaN), and every validation example
+        at every threshold (``validation_precision=None``)."""
         return ExperimentConfig(
             task=self.task, task_options=self.task_options, seed=self.seed, num_trials=self.num_trials,
             epochs=self.epochs, measures=list(measures), aggregation_levels=self.aggregation_levels,
             aggregation_methods=self.aggregation_methods, scopes=self.scopes, orders=self.orders,
             num_thresholds=self.num_thresholds, threshold_spacing=self.threshold_spacing, thresholds=self.thresholds,
             parameters=self.parameters, replacement=self.replacement,
-            num_validation_examples=self.num_validation_examples, num_train_examples=0,
-            num_importance_examples=self.num_importance_examples, batch_size=self.batch_size,
+            num_validation_examples=self.num_validation_examples, validation_precision=None,
+            num_train_examples=0, num_importance_examples=self.num_importance_examples, batch_size=self.batch_size,
             evaluation_batch_size=self.evaluation_batch_size, results_csv=results_csv, progress=self.progress,
         )
 

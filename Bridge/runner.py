@@ -19,7 +19,7 @@ from Bridge.first_task import build_sequence
 from Bridge.paths import PARTS, SELECTION, SEQUENTIAL, THRESHOLDING, part_csv
 from Bridge.trial import run_trial, trial_complete
 from Experiment.results import WRITER as THRESHOLDING_WRITER
-from Experiment.results import keys_of
+from Experiment.results import columns_of, keys_of
 from Runs.run_files import RunFiles
 from Runs.threads import num_threads_in_use, use_num_threads
 from Schema import SEQUENTIAL_COLUMNS, THRESHOLDING_COLUMNS
@@ -30,13 +30,20 @@ COLUMNS = {THRESHOLDING: THRESHOLDING_COLUMNS, SEQUENTIAL: SEQUENTIAL_COLUMNS, S
 WRITERS = {THRESHOLDING: THRESHOLDING_WRITER, SEQUENTIAL: SEQUENTIAL_WRITER, SELECTION: SEQUENTIAL_WRITER}
 
 
+def _columns(config: BridgeConfig, part: str) -> tuple[str, ...]:
+    """The columns of ``part``'s file; a thresholding file keeps the layout it was written in."""
+    if part == THRESHOLDING:
+        return columns_of(part_csv(config.results_dir, part))
+    return COLUMNS[part]
+
+
 def run_bridge(config: BridgeConfig) -> Path:
     """Run (or resume) every trial of ``config``; returns the study's folder (``config.results_dir``)."""
     with contextlib.ExitStack() as stack:
         files = {}
         for part in PARTS:  # the first part resolves num_threads; the others record the same count
             files[part] = stack.enter_context(RunFiles(PartConfig.of(config, part_csv(config.results_dir, part)),
-                                                       COLUMNS[part], WRITERS[part],
+                                                       _columns(config, part), WRITERS[part],
                                                        default_num_threads=num_threads_in_use()))
             config = files[part].config.study()
         done = recorded(config, files)

@@ -63,7 +63,14 @@ class ExperimentConfig(ConfigRecord):
             (``results/foo_importances/trial_k/epoch_e/MEASURE.npz``; ``WeightImportance.load_importances``).
         replacement: ``noise`` or ``zero`` (``Aggregation.REPLACEMENTS``).
         num_validation_examples: validation examples evaluated at each threshold (None: all).
-        num_train_examples: training examples whose loss is recorded at each threshold (None: all; 0: none).
+        validation_precision: None evaluates every validation example at every threshold; a number ``p > 0``
+            evaluates them in a seeded order (the trial's seed) and stops a row once the standard error of its mean
+            loss difference from the trained model, on the same examples, is at most ``p (chance_val_loss - L0)``
+            (``Experiment/budget.py``); the row records how many it used (``num_val_examples_used``). Part of a
+            run's identity; a configuration saved before the field existed reads as None (how it was run).
+        num_train_examples: training examples whose loss is recorded at each threshold (None: all; 0, the
+            default: none, ``loss`` and ``accuracy`` are NaN). The analysis ranks by the validation loss only, so the
+            training loss is off unless asked for; a configuration saved with another count resumes with it.
         num_importance_examples: training examples given to the measures that need data (None: all).
         batch_size: training batch size (None: the task's).
         evaluation_batch_size: examples per compiled forward pass when evaluating.
@@ -104,7 +111,8 @@ class ExperimentConfig(ConfigRecord):
     save_importances: bool = False
     replacement: str = "noise"
     num_validation_examples: int | None = None
-    num_train_examples: int | None = 1000
+    validation_precision: float | None = 0.01
+    num_train_examples: int | None = 0
     num_importance_examples: int | None = 1000
     batch_size: int | None = None
     evaluation_batch_size: int = 1024
@@ -151,6 +159,11 @@ class ExperimentConfig(ConfigRecord):
         for name in ("num_validation_examples", "num_importance_examples", "batch_size"):
             check_optional_int(name, getattr(self, name), minimum=1)
         check_optional_int("num_train_examples", self.num_train_examples, minimum=0)
+        if self.validation_precision is not None:
+            check_number("validation_precision", self.validation_precision, minimum=0)
+            if self.validation_precision == 0:
+                raise ValueError("validation_precision must be a number > 0 (the standard error allowed, relative to "
+                                 "chance_val_loss - L0) or None (every validation example at every threshold); got 0.")
         if not self.measures:
             raise ValueError("measures is empty; choose from " f"{WeightImportance.available_measures()}.")
         for measure in self.measures:
@@ -185,6 +198,14 @@ class ExperimentConfig(ConfigRecord):
                 raise ValueError(f"tensorboard_dir must be a folder path or None; got {self.tensorboard_dir!r}.")
             self.tensorboard_dir = str(self.tensorboard_dir)
             check_tensorboard()  # a clear error naming what to install, before anything is run
+
+    # What a field absent from a saved configuration (saved before the field existed) means: how that run was run,
+    # which is not always the field's default for a new run.
+    SAVED_BEFORE = {"validation_precision": None}
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        return super().from_dict({**cls.SAVED_BEFORE, **values})
 
     def differences(self, other) -> dict[str, tuple]:
         """As ``ConfigRecord.differences``, but ``adaptive_tolerance`` counts only where a run's spacing is

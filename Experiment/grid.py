@@ -16,12 +16,20 @@ next ones.
     grid.run(sink=writer.append, done=recorded_keys)
 
 Benchmarks and studies call ``EpochGrid.run`` on a trained model exactly as ``run_trial`` does.
+
+Two models are the same for every curve of a (trial, epoch): the trained one (a threshold whose masks remove
+nothing) and the fully replaced one (masks that replace every weight of the tensors ``config.parameters`` selects
+and nothing else: one draw of replacement values per (trial, epoch), so the same values whatever the measure,
+level, scope or order). Each is evaluated once per (trial, epoch), before the curves (its validation loss is
+``chance_val_loss``), and the rows whose masks are exactly those are written from that: the same numbers as
+evaluating them, since the model assigned would be the same. Any other threshold is evaluated, on every
+validation example, or with ``config.validation_precision`` on as many as ``Experiment.budget`` needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -29,6 +37,7 @@ from tqdm.auto import tqdm
 
 import Aggregation
 import WeightImportance
+from Experiment import budget
 from Experiment import thresholds as grids
 from Experiment.chance import warn_if_at_chance
 from Experiment.config import ExperimentConfig
@@ -67,6 +76,20 @@ def expected_keys(config: ExperimentConfig, trial: int, epoch: int) -> set[tuple
     return {key for combination in combinations(config) for key in row_keys(config, trial, epoch, combination)}
 
 
+def replaces_all_selected(masks: list[np.ndarray], selected: list[bool]) -> bool:
+    """Whether ``masks`` replace every weight of the selected tensors and none other: the fully replaced model,
+    the same for every curve (its validation loss is ``chance_val_loss``)."""
+    return all(mask.all() if chosen else not mask.any() for mask, chosen in zip(masks, selected))
+
+
+@dataclass(frozen=True)
+class _SharedModel:
+    """The evaluations of a model that every curve meets (f = 0 or f = 1): validation, and training subset."""
+
+    validation: budget.Evaluated
+    train: tuple[float, float]
+
+
 @dataclass
 class EpochGrid:
     """What one measured epoch of one trial needs.
@@ -87,6 +110,12 @@ class EpochGrid:
             here; None: no log.
         num_classes: the task's number of classes (None: regression, or not known), for the warning given when
             the trained model is at chance (``Experiment.chance``), which the grid checks once before its rows.
+        trained_validation: the trained model's validation evaluation if the caller has made it already
+            (``Experiment.budget.evaluate_all(evaluate_validation, per_example=validation_precision is not None)``,
+            e.g. for the TensorBoard log), so it is not made twice; None: the grid makes it.
+
+    After ``run``: ``num_evaluations`` (validation evaluations of a model, the shared f = 0 and f = 1 models
+    counted once) and ``num_examples_evaluated`` (validation and training examples through a forward pass).
     """
 
     config: ExperimentConfig
@@ -101,6 +130,9 @@ class EpochGrid:
     importances: dict[str, list[np.ndarray]] | None = None
     log: TrialLog | None = None
     num_classes: int | None = None
+    trained_validation: budget.Evaluated | None = None
+    num_evaluations: int = field(default=0, init=False)
+    num_examples_evaluated: int = field(default=0, init=False)
 
     def run(self, sink: RowSink, done: set | None = None) -> None:
         """Evaluate every combination and threshold whose key is not in ``done``, handing each row to ``sink``
@@ -119,13 +151,21 @@ class EpochGrid:
         bar = tqdm(total=len(grid) * per_curve, desc=f"trial {self.trial} epoch {self.epoch} grid",
                    leave=False, disable=not config.progress, unit="eval")
         base_importances: dict[str, list[np.ndarray]] = dict(self.importances or {})
+        per_example = config.validation_precision is not None
         try:
             selected = Aggregation.selected_tensors(model, config.parameters)
+            # The two models every curve shares (module docstring): evaluated once, their rows written from that.
             Aggregation.apply_masks(model, originals, replacements,
                                     [np.full(w.shape, chosen) for w, chosen in zip(originals, selected)])
-            chance_val_loss, _ = self.evaluate_validation()
+            chance = self._shared(budget.evaluate_all(self.evaluate_validation, per_example=False))
             Aggregation.restore_weights(model, originals)
-            warn_if_at_chance(self.trial, self.epoch, *self.evaluate_validation(), chance_val_loss, self.num_classes)
+            trained = self._shared(self.trained_validation if self.trained_validation is not None
+                                   else budget.evaluate_all(self.evaluate_validation, per_example))
+            chance_val_loss = chance.validation.loss
+            bound = (budget.stopping_bound(config.validation_precision, trained.validation.loss, chance_val_loss)
+                     if per_example else 0.0)
+            warn_if_at_chance(self.trial, self.epoch, trained.validation.loss, trained.validation.accuracy,
+                              chance_val_loss, self.num_classes)
             for combination in grid:
                 measure, level, method, scope, order = combination
                 keys = row_keys(config, self.trial, self.epoch, combination)
@@ -150,10 +190,18 @@ class EpochGrid:
 
                 def evaluate(threshold: float, ranking=ranking, combination=combination) -> dict:
                     masks = ranking.masks(threshold)
-                    Aggregation.apply_masks(model, originals, replacements, masks)
                     removed = Aggregation.ThresholdResult.from_masks(masks, ranking.selected)
-                    val_loss, val_accuracy = self.evaluate_validation()
-                    loss, accuracy = self.evaluate_train()
+                    shared = (trained if removed.num_removed == 0 else
+                              chance if replaces_all_selected(masks, selected) else None)
+                    if shared is not None:
+                        validation, (loss, accuracy) = shared.validation, shared.train
+                    else:
+                        Aggregation.apply_masks(model, originals, replacements, masks)
+                        validation = (budget.estimate(self.evaluate_validation, trained.validation, bound)
+                                      if per_example else budget.evaluate_all(self.evaluate_validation, False))
+                        self.num_evaluations += 1
+                        self.num_examples_evaluated += validation.num_examples
+                        loss, accuracy = self._evaluate_train()
                     bar.update(1)
                     measure, level, method, scope, order = combination
                     return {
@@ -162,7 +210,8 @@ class EpochGrid:
                         "scope": scope, "order": order, "parameters": config.parameters,
                         "replacement": config.replacement, "threshold": threshold,
                         "fraction_removed": removed.fraction_removed, "loss": loss, "accuracy": accuracy,
-                        "val_loss": val_loss, "val_accuracy": val_accuracy, "chance_val_loss": chance_val_loss,
+                        "val_loss": validation.loss, "val_accuracy": validation.accuracy,
+                        "chance_val_loss": chance_val_loss, "num_val_examples_used": validation.num_examples,
                     }
 
                 if config.threshold_spacing == "adaptive":
@@ -179,6 +228,17 @@ class EpochGrid:
         finally:
             Aggregation.restore_weights(model, originals)
             bar.close()
+
+    def _shared(self, validation: budget.Evaluated) -> _SharedModel:
+        """A model every curve meets, as its weights are now: its validation evaluation and its training loss."""
+        self.num_evaluations += 1
+        self.num_examples_evaluated += validation.num_examples
+        return _SharedModel(validation, self._evaluate_train())
+
+    def _evaluate_train(self) -> tuple[float, float]:
+        num_examples = getattr(self.evaluate_train, "num_examples", 0)
+        self.num_examples_evaluated += num_examples
+        return self.evaluate_train()
 
     def _adaptive_curve(self, combination: tuple, evaluate: Callable[[float], dict], steps: RemovalSteps,
                         done: set) -> list[dict]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from Runs.results import ResultsWriter, read_rows
-from Schema import THRESHOLDING_COLUMNS, thresholding_key
+from Schema import THRESHOLDING_COLUMNS, THRESHOLDING_COLUMNS_BEFORE_BUDGET, thresholding_key
+from Schema.reading import read_whole_rows
 
 WRITER = "the thresholding runner"
 
@@ -16,6 +17,15 @@ def results_writer(path: str | Path) -> ResultsWriter:
     return ResultsWriter(path, THRESHOLDING_COLUMNS)
 
 
+def columns_of(path: str | Path) -> tuple[str, ...]:
+    """The columns rows are written to ``path`` with: ``THRESHOLDING_COLUMNS``, or the earlier layout of a file
+    written before ``num_val_examples_used`` (whose configuration evaluates every example, so nothing is lost)."""
+    path = Path(path)
+    if path.exists() and read_whole_rows(path).header == THRESHOLDING_COLUMNS_BEFORE_BUDGET:
+        return THRESHOLDING_COLUMNS_BEFORE_BUDGET
+    return THRESHOLDING_COLUMNS
+
+
 def keys_of(rows: list[dict]) -> set[tuple]:
     """Keys (``Schema.thresholding_key``) of rows read back."""
     return {thresholding_key(row) for row in rows}
@@ -23,4 +33,4 @@ def keys_of(rows: list[dict]) -> set[tuple]:
 
 def read_keys(path: str | Path) -> set[tuple]:
     """Keys of the whole rows already in ``path`` (empty if it does not exist)."""
-    return keys_of(read_rows(path, THRESHOLDING_COLUMNS, WRITER))
+    return keys_of(read_rows(path, columns_of(path), WRITER))

@@ -17,10 +17,11 @@ import math
 from tqdm.auto import tqdm
 
 import Tasks
+from Experiment import budget
 from Experiment.config import ExperimentConfig
 from Experiment.grid import EpochGrid, RowSink, expected_keys
 from Experiment.measures import build_measures
-from Experiment.results import WRITER, keys_of, read_keys
+from Experiment.results import WRITER, columns_of, keys_of, read_keys
 from Runs.checkpoints import (CheckpointError, checkpoints, load_checkpoint, remove_leftover_files, save_checkpoint,
                               set_aside)
 from Runs.evaluation import Evaluator
@@ -29,7 +30,6 @@ from Runs.run_files import RunFiles
 from Runs.tensorboard import TrialLog, logging_sink
 from Runs.threads import num_threads_in_use, use_num_threads
 from Runs.training import fit_epoch
-from Schema import THRESHOLDING_COLUMNS
 
 
 def trial_complete(config: ExperimentConfig, trial: int, done: set) -> bool:
@@ -53,7 +53,7 @@ def run_trial(config: ExperimentConfig, trial: int, sink: RowSink | None = None,
     if sink is not None:
         _run(config, trial, sink, read_keys(config.results_csv) if done is None else set(done))
         return
-    with RunFiles(config, THRESHOLDING_COLUMNS, WRITER, default_num_threads=num_threads_in_use()) as files:
+    with RunFiles(config, columns_of(config.results_csv), WRITER, default_num_threads=num_threads_in_use()) as files:
         config = files.config
         recorded = keys_of(files.rows()) | set(done or ())
         if trial_complete(config, trial, recorded):
@@ -85,12 +85,15 @@ class _Trial:
         classification = self.task.num_classes is not None
         validation = tuple(a[: config.num_validation_examples] for a in self.task.validation)
         train_subset = tuple(a[: config.num_train_examples] for a in self.task.train)
+        # With validation_precision a row may use a prefix of the examples, so they are put in a seeded order.
+        self.per_example = config.validation_precision is not None
         self.evaluate_validation = Evaluator(self.model, self.task.loss, validation, config.evaluation_batch_size,
-                                             classification)
+                                             classification, order_seed=self.seed if self.per_example else None)
         self.evaluate_train = Evaluator(self.model, self.task.loss, train_subset, config.evaluation_batch_size,
                                         classification)
         self.importance_data = tuple(a[: config.num_importance_examples] for a in self.task.train)
         self.epoch = 0
+        self.trained_validation: dict[int, budget.Evaluated] = {}  # this model's, by epoch trained to
         self.log = None if config.tensorboard_dir is None else TrialLog(config.tensorboard_dir, trial)
 
     def run(self, sink: RowSink, done: set) -> None:
@@ -110,7 +113,8 @@ class _Trial:
                     self._train_next_epoch(saved, bar)
                 EpochGrid(config, self.trial, epoch, self.task.name, self.model, self.measures, self.importance_data,
                           self.evaluate_validation, self.evaluate_train, log=self.log,
-                          num_classes=self.task.num_classes).run(sink, done)
+                          num_classes=self.task.num_classes,
+                          trained_validation=self.trained_validation.pop(epoch, None)).run(sink, done)
         finally:
             bar.close()
             if self.log is not None:
@@ -128,6 +132,7 @@ class _Trial:
                           f"again up to epoch {epoch}")
                 continue
             self.epoch = candidate
+            self.trained_validation.clear()
             return
 
     def _train_next_epoch(self, saved: dict, bar) -> None:
@@ -139,9 +144,14 @@ class _Trial:
                             epoch=epoch, callbacks=[*self.callbacks,
                                                     BatchProgress(steps, f"epoch {epoch}", config.progress)])
         self.epoch = epoch
+        self.trained_validation.clear()
         if self.log is not None:  # the validation examples the grid evaluates, after every epoch trained
+            # The evaluation the grid of a measured epoch starts from (its rows at f = 0): made once for both.
+            validation = budget.evaluate_all(self.evaluate_validation, self.per_example)
+            if epoch in config.measured_epochs():
+                self.trained_validation[epoch] = validation
             self.log.epoch(epoch, {name: values[-1] for name, values in history.history.items()},
-                           self.evaluate_validation())
+                           (validation.loss, validation.accuracy))
         bar.update(1)
         bar.set_postfix(loss=f"{history.history['loss'][-1]:.4f}")
         if epoch in config.measured_epochs() and epoch not in saved:

@@ -26,12 +26,11 @@ from tqdm.auto import tqdm
 import Tasks
 from Experiment import ray_backend
 from Experiment.config import BACKENDS, ExperimentConfig
-from Experiment.results import WRITER, keys_of
+from Experiment.results import WRITER, columns_of, keys_of
 from Experiment.trial import run_trial, trial_complete
 from Runs import paths
 from Runs.run_files import RunFiles
 from Runs.threads import num_threads_in_use, use_num_threads
-from Schema import THRESHOLDING_COLUMNS
 
 
 def run_experiment(config: ExperimentConfig) -> Path:
@@ -73,7 +72,7 @@ def run_trials(config: ExperimentConfig, num_trials: int | None = None, backend:
         default_threads = max(1, math.ceil(config.num_cpus_per_trial))  # a trial's share of its node
     else:
         default_threads = num_threads_in_use()
-    with RunFiles(config, THRESHOLDING_COLUMNS, WRITER, default_num_threads=default_threads) as files:
+    with RunFiles(config, columns_of(config.results_csv), WRITER, default_num_threads=default_threads) as files:
         config = files.config
         done = keys_of(files.rows())
         trials = [trial for trial in range(num_trials) if not trial_complete(config, trial, done)]

@@ -13,6 +13,10 @@ Accuracy is the share of examples whose predicted class is the true class (``cor
   from the loss's ``from_logits``), else 0; the true class is 1 where the target is above 0.5.
 
 Ties go to the lower class, as argmax breaks them (z = 0, p = 0.5 predict class 0).
+
+``Evaluator.batches`` gives the per-example losses and hits batch by batch, for a caller that stops early (the
+thresholding grid's ``validation_precision``, ``Experiment.budget``); ``order_seed`` puts the examples in a seeded
+order first, so that a prefix of them is a random sample.
 """
 
 from __future__ import annotations
@@ -44,6 +48,24 @@ def compiled_sums(model: keras.Model, loss: keras.losses.Loss, classification: b
     return sums
 
 
+def compiled_example_losses(model: keras.Model, loss: keras.losses.Loss, classification: bool = True):
+    """A compiled ``(x, y) -> (per-example losses, per-example hits)``, both float64 ``[batch]``, inference mode
+    (hits are 1.0 where the predicted class is the true one; zeros for regression)."""
+    from_logits = loss.get_config().get("from_logits")
+
+    @tf.function(reduce_retracing=True)
+    def per_example(x, y):
+        outputs = model(x, training=False)
+        losses = tf.cast(loss.call(y, outputs), tf.float64)
+        if classification:
+            hits = tf.cast(correct_predictions(outputs, y, from_logits, loss), tf.float64)
+        else:
+            hits = tf.zeros_like(losses)
+        return losses, hits
+
+    return per_example
+
+
 def correct_predictions(outputs: tf.Tensor, y: tf.Tensor, from_logits: bool | None,
                         loss: keras.losses.Loss | None = None) -> tf.Tensor:
     """Whether each example's predicted class is its true class (module docstring), a boolean ``[batch]``.
@@ -71,13 +93,21 @@ class Evaluator:
     """Mean loss (and accuracy for classification) of ``model`` on ``(x, y)``, in inference mode.
 
     ``sums``: a function from ``compiled_sums`` to share with other evaluators of the same model and loss.
+    ``order_seed``: None keeps the examples' order; an integer evaluates them in the order of a permutation drawn
+    with it (``numpy.random.default_rng(order_seed)``), the same for every call.
     """
 
     def __init__(self, model: keras.Model, loss: keras.losses.Loss, data: tuple[np.ndarray, np.ndarray],
-                 batch_size: int = 1024, classification: bool = True, sums=None):
+                 batch_size: int = 1024, classification: bool = True, sums=None, order_seed: int | None = None):
         x, y = data
+        if order_seed is not None:
+            order = np.random.default_rng(order_seed).permutation(len(x))
+            x, y = x[order], y[order]
         self.num_examples = len(x)
         self.classification = classification
+        self.batch_size = batch_size
+        self._model, self._loss = model, loss
+        self._per_example = None
         self._batches = [
             (tf.constant(x[start:start + batch_size]), tf.constant(y[start:start + batch_size]))
             for start in range(0, len(x), batch_size)
@@ -95,3 +125,13 @@ class Evaluator:
             correct += float(batch_correct)
         accuracy = correct / self.num_examples if self.classification else math.nan
         return total_loss / self.num_examples, accuracy
+
+    def batches(self):
+        """Per batch, in order: ``(losses, hits)``, float64 arrays of its examples' losses and correct predictions
+        (hits are NaN for regression); the caller may stop early, and the batches not asked for are not evaluated."""
+        if self._per_example is None:
+            self._per_example = compiled_example_losses(self._model, self._loss, self.classification)
+        for x, y in self._batches:
+            losses, hits = self._per_example(x, y)
+            hits = hits.numpy() if self.classification else np.full(len(x), np.nan)
+            yield losses.numpy(), hits

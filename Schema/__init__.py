@@ -21,8 +21,13 @@ from Schema.reading import WholeRows, read_whole_rows  # noqa: F401  (the reader
 THRESHOLDING_COLUMNS = (
     "trial", "seed", "task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
     "parameters", "replacement", "threshold", "fraction_removed", "loss", "accuracy", "val_loss", "val_accuracy",
-    "chance_val_loss",
+    "chance_val_loss", "num_val_examples_used",
 )
+# The thresholding header of files written before ``num_val_examples_used`` (every validation example at every
+# threshold): a run resumed on such a file appends to it in its own layout, and the analysis reads the column as
+# absent (all). ``num_val_examples_used``: the validation examples a row's ``val_loss`` and ``val_accuracy`` were
+# estimated from (``validation_precision``; ``Experiment/budget.py``).
+THRESHOLDING_COLUMNS_BEFORE_BUDGET = THRESHOLDING_COLUMNS[:-1]
 THRESHOLDING_KEY_COLUMNS = ("trial", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order",
                             "threshold")
 

@@ -234,7 +234,7 @@ class Context:
         """A runner configuration on this context's task and subsets (progress bars off)."""
         values = dict(
             task=self.task.name, seed=self.seed, epochs=1, num_validation_examples=self.scale.num_validation_examples,
-            num_train_examples=self.scale.num_train_examples,
+            validation_precision=None, num_train_examples=self.scale.num_train_examples,
             num_importance_examples=self.scale.num_importance_examples, aggregation_levels=["weight"],
             scopes=["layer"], orders=["least"], num_thresholds=self.scale.num_thresholds,
             results_csv=str(Path(self.directory.name) / "results.csv"), progress=False,

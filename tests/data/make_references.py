@@ -23,7 +23,8 @@ THRESHOLDING = dict(
     task="digits", seed=0, epochs=2, measure_every=1,
     measures=["magnitude", "fisher", "sign_flips", "si", "shuffled:fisher"],
     aggregation_levels=["weight", "unit"], aggregation_methods=["mean"], scopes=["layer", "model"],
-    orders=["least", "most"], num_thresholds=5, num_validation_examples=200, num_train_examples=200,
+    orders=["least", "most"], num_thresholds=5, num_validation_examples=200, validation_precision=None,
+    num_train_examples=200,
     num_importance_examples=200, progress=False,
 )
 SEQUENTIAL = dict(
