@@ -269,6 +269,19 @@ class TimedEvaluator:
         self.calls.append((start, time.perf_counter()))
         return result
 
+    def batches(self):
+        """The evaluator's per-batch values; the call lasts from the first batch asked for to the last one (the
+        caller may stop early: ``Experiment.budget.estimate``)."""
+        start = time.perf_counter()
+        try:
+            yield from self.evaluator.batches()
+        finally:
+            self.calls.append((start, time.perf_counter()))
+
+    def __getattr__(self, name):
+        # ``num_examples``, ``classification`` and the rest: those of the evaluator it times.
+        return getattr(self.evaluator, name)
+
 
 @dataclass
 class GridRun:

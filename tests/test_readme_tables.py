@@ -165,3 +165,19 @@ def test_the_fashion_mnist_preset_table_is_its_stored_analysis():
     shown = readme_table("| level | rank | measure |", "docs/original-toolkit.md",
                          after="## The same design on Fashion-MNIST")
     assert shown == original_mnist_table(ORIGINAL_FASHION / "report", 10)
+
+
+BRIDGE_METRICS = (("normalised AUC, least important first", "auc_least"),
+                  ("normalised AUC, most important first", "auc_most"),
+                  ("fraction removed within 5 % tolerance", "tolerance_fraction"))
+
+
+def test_the_bridge_table_is_the_stored_permuted_digits_study():
+    correlations = pd.read_csv(ROOT / "data" / "bridge_permuted_digits" / "figures" / "bridge_correlations.csv")
+    selected = correlations[(correlations.aggregation_level == "weight") & (correlations.ewc_score == "forgetting_a")
+                            & (correlations["lambda"] == "selected")].set_index("thresholding_metric")
+    expected = [[label, f"{row.spearman:.2f} [{row.spearman_ci_low:.2f}, {row.spearman_ci_high:.2f}]",
+                 f"{row.spearman_p:.2f}",
+                 f"{row.per_trial_spearman:.2f} [{row.per_trial_ci_low:.2f}, {row.per_trial_ci_high:.2f}]"]
+                for label, metric in BRIDGE_METRICS for row in [selected.loc[metric]]]
+    assert readme_table("| thresholding metric (weight level) |", "docs/bridge.md") == expected

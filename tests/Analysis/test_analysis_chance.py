@@ -32,7 +32,7 @@ def _write(path, epochs=(2,)) -> Path:
                          "fraction_removed": threshold, "loss": float("nan"), "accuracy": float("nan"),
                          "val_loss": loss + (chance - loss) * threshold ** 2, "chance_val_loss": chance,
                          "val_accuracy": accuracy if threshold == 0 else 0.1})
-    pd.DataFrame(rows)[list(THRESHOLDING_COLUMNS)].to_csv(path, index=False)
+    pd.DataFrame(rows).reindex(columns=list(THRESHOLDING_COLUMNS)).to_csv(path, index=False)
     return path
 
 

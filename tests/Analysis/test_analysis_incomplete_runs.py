@@ -98,7 +98,8 @@ def _study(folder, num_trials=3, cut=None):
         sequential += _rows(trial, measure, 1.0, final)
         if not (cut and cut.get(trial) == "no selection runs"):
             selection += _rows(trial, measure, 1.0, final)
-    pd.DataFrame(thresholding)[list(THRESHOLDING_COLUMNS)].to_csv(folder / "thresholding.csv", index=False)
+    thresholding = pd.DataFrame(thresholding).reindex(columns=list(THRESHOLDING_COLUMNS))
+    thresholding.to_csv(folder / "thresholding.csv", index=False)
     for name, rows in (("sequential", sequential), ("selection", selection)):
         _write(folder / f"{name}.csv", rows, num_tasks=2)
     return folder

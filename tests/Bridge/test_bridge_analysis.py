@@ -71,7 +71,8 @@ def _results(trials: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
                 final = scores[trial, measure, index]  # forgetting = 1 - final: score = -forgetting = final - 1
                 rows += [{**base, "trained_task": i, "evaluated_task": j, "accuracy": a}
                          for i, j, a in ((0, 0, 1.0), (1, 0, final), (1, 1, 1.0))]
-    return (pd.DataFrame(thresholding)[list(THRESHOLDING_COLUMNS)], pd.DataFrame(sequential)[list(SEQUENTIAL_COLUMNS)],
+    return (pd.DataFrame(thresholding).reindex(columns=list(THRESHOLDING_COLUMNS)),
+            pd.DataFrame(sequential)[list(SEQUENTIAL_COLUMNS)],
             pd.DataFrame(selection)[list(SEQUENTIAL_COLUMNS)])
 
 
