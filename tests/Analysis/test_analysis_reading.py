@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from Analysis.loading import load_results, load_sequential, read_frame
-from Schema import SEQUENTIAL_COLUMNS
+from Schema import SEQUENTIAL_COLUMNS, THRESHOLDING_COLUMNS
 
 
 def _written(path, frame) -> bytes:
@@ -50,7 +50,8 @@ def test_a_line_damaged_in_the_middle_is_an_error_naming_it(tmp_path, make_resul
     path = tmp_path / "run.csv"
     lines = _written(path, make_results(num_trials=1)).decode().splitlines(keepends=True)
     path.write_text("".join(lines[:3] + ["0,0,digits,1\n"] + lines[3:]), newline="")
-    with pytest.raises(ValueError, match=r"Line 4 of .*run\.csv does not have the 18 fields"):
+    expected = rf"Line 4 of .*run\.csv does not have the {len(THRESHOLDING_COLUMNS)} fields"
+    with pytest.raises(ValueError, match=expected):
         load_results(path)
 
 
