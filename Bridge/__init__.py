@@ -25,9 +25,8 @@ from Bridge.config import EWC_BASELINES, VARIANT_SEPARATOR, BridgeConfig, PartCo
 from Bridge.first_task import FirstTask, StudySequence, build_sequence, learn_first_task
 from Bridge.paths import PARTS, part_csv
 from Bridge.runner import run_bridge
-from Bridge.thresholding import passes
 from Bridge.trial import run_trial, trial_complete
 
 __all__ = ["EWC_BASELINES", "PARTS", "VARIANT_SEPARATOR", "BridgeConfig", "FirstTask", "PartConfig",
-           "StudySequence", "base_measure", "build_sequence", "learn_first_task", "part_csv", "passes",
+           "StudySequence", "base_measure", "build_sequence", "learn_first_task", "part_csv",
            "run_bridge", "run_trial", "trial_complete"]

@@ -19,20 +19,15 @@ from dataclasses import dataclass, field
 from Experiment import ExperimentConfig
 from Runs import paths as run_paths
 from Runs.records import ConfigRecord, as_list, check_int, check_optional_int
-from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_PENALTY, UNIFORM_PENALTY
+from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
+from Schema import registry_name as base_measure  # a label's registry name: fisher@sampled -> fisher
 from SequentialLearning import SequentialConfig, get_importance
 
-VARIANT_SEPARATOR = "@"
 # The EWC baselines every study runs besides its measures: plain fine-tuning and Ω = 1.
 EWC_BASELINES = (NO_PENALTY, UNIFORM_PENALTY)
 # Fields that say how to run, not what is measured: they may change between a study and its resumption.
 EXECUTION_FIELDS = ("num_trials", "evaluation_batch_size", "progress")
 RESULTS_PREFIX = "bridge_"
-
-
-def base_measure(label: str) -> str:
-    """The registry name of a measure label: ``fisher@sampled`` -> ``fisher``."""
-    return label.split(VARIANT_SEPARATOR, 1)[0]
 
 
 @dataclass
@@ -140,7 +135,7 @@ class BridgeConfig(ConfigRecord):
         for label in self.labels():
             get_importance(base_measure(label), **self.options_of(label))  # unknown measure or option: an error
         # The runners validate the rest of what they will be given, with their own messages.
-        self.thresholding_config([base_measure(label) for label in self.labels()[:1]])
+        self.thresholding_config(self.labels())
         sequential = self.sequential_config()
         self.splits, self.num_tasks = sequential.splits, sequential.num_tasks
 
@@ -169,7 +164,7 @@ class BridgeConfig(ConfigRecord):
 
     def thresholding_config(self, measures: list[str], results_csv: str = "thresholding.csv") -> ExperimentConfig:
         """The ``ExperimentConfig`` whose grid ``Experiment.EpochGrid`` runs on task A's model for ``measures``
-        (registry names; the importances are the study's, so their options are not needed here). No training
+        (labels; the importances are the study's, so their options are not needed here). No training
         examples are evaluated at each threshold (``loss`` and ``accuracy`` are NaN), and every validation example
         at every threshold (``validation_precision=None``)."""
         return ExperimentConfig(

@@ -18,17 +18,15 @@ files hold all its rows.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from Bridge.config import BridgeConfig
 from Bridge.first_task import FirstTask, StudySequence, new_learner
 from Bridge.paths import SELECTION, SEQUENTIAL
 from Runs import state
 from Runs.evaluation import Evaluator, compiled_sums
+from Runs.results import RowSink
 from Schema import NO_PENALTY, UNIFORM_PENALTY, sequential_run_key
 from SequentialLearning import SequentialLearner
-
-RowSink = Callable[[list[dict]], None]
 
 
 class SelectionEvaluator:

@@ -10,16 +10,14 @@ The checkpoint is deleted when the trial is complete.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 from Bridge.config import BridgeConfig
 from Bridge.consolidation import learn_with_ewc
 from Bridge.first_task import build_sequence, learn_first_task
 from Bridge.paths import SELECTION, SEQUENTIAL, THRESHOLDING, first_task_checkpoint
 from Bridge.thresholding import expected_thresholding_keys, threshold_first_task
+from Runs.results import RowSink
 from Schema import sequential_run_key
-
-RowSink = Callable[[list[dict]], None]
 
 
 def trial_complete(config: BridgeConfig, trial: int, done: dict[str, set]) -> bool:

@@ -19,7 +19,7 @@ from Runs import paths
 from Runs.records import (ConfigRecord, as_list, check_choices, check_int, check_number, check_optional_int,
                           check_results_csv)
 from Runs.tensorboard import check_tensorboard
-from Schema import BASELINE_MEASURE, CONTROL_PREFIX, DEFAULT_TOLERANCE, NO_AGGREGATION
+from Schema import BASELINE_MEASURE, CONTROL_PREFIX, DEFAULT_TOLERANCE, NO_AGGREGATION, VARIANT_SEPARATOR, registry_name
 
 BACKENDS = ("local", "ray")
 # Fields that say how or how often to run, not what is measured: they may change between a run and its resumption.
@@ -42,9 +42,11 @@ class ExperimentConfig(ConfigRecord):
         num_trials: independent trials run by ``run_experiment``; all go to ``results_csv``, keyed by ``trial``.
         epochs: training epochs.
         measure_every: measure after every k-th epoch (epochs k, 2k, ...); the last epoch is always measured.
-        measures: registry names of importance measures, or ``shuffled:NAME`` for NAME's layer-shuffled control.
-            ``random`` is always run as well.
-        measure_options: per-measure options, e.g. ``{"fisher": {"labels": "sampled"}}``.
+        measures: registry names of importance measures, ``NAME@VARIANT`` for NAME with the options given under
+            that label (``fisher@sampled``, to compare estimators in one run), or ``shuffled:NAME`` (any label) for
+            its layer-shuffled control. ``random`` is always run as well. The label is the ``measure`` column.
+        measure_options: options per label, e.g. ``{"fisher": {"num_samples": 500}, "fisher@sampled": {"labels":
+            "sampled"}}``; a variant's options are its own (not merged with NAME's), a control uses its label's.
         aggregation_levels, aggregation_methods, scopes, orders: the grid (``Aggregation.LEVELS`` ...). At level
             ``weight`` there is nothing to aggregate and the method is recorded as ``none``.
         num_thresholds: thresholds per curve from 0 to 1 inclusive, used when ``thresholds`` is empty: the number of
@@ -167,15 +169,18 @@ class ExperimentConfig(ConfigRecord):
         if not self.measures:
             raise ValueError("measures is empty; choose from " f"{WeightImportance.available_measures()}.")
         for measure in self.measures:
-            if base_measure(measure) not in WeightImportance.available_measures():
+            label = base_measure(measure)
+            name, _, variant = label.partition(VARIANT_SEPARATOR)
+            if name not in WeightImportance.available_measures() or (VARIANT_SEPARATOR in label and not variant):
                 raise ValueError(
                     f"Unknown measure {measure!r}; valid measures: {WeightImportance.available_measures()}, "
+                    f"NAME{VARIANT_SEPARATOR}VARIANT for NAME with the options under that label in measure_options, "
                     f"or '{CONTROL_PREFIX}NAME' for a measure's layer-shuffled control."
                 )
         if len(set(self.measures)) != len(self.measures):
             raise ValueError(f"measures lists a measure twice: {self.measures}.")
-        for name, options in self.measure_options.items():
-            WeightImportance.get_measure(name, **options)  # raises on an unknown measure or option
+        for label, options in self.measure_options.items():
+            WeightImportance.get_measure(registry_name(label), **options)  # raises on an unknown measure or option
         for name, valid in (("aggregation_levels", Aggregation.LEVELS), ("aggregation_methods", Aggregation.METHODS),
                             ("scopes", Aggregation.SCOPES), ("orders", Aggregation.ORDERS)):
             check_choices(name, getattr(self, name), valid)

@@ -19,7 +19,8 @@ def is_control(measure: str) -> bool:
 
 
 def base_measure(measure: str) -> str:
-    """``shuffled:fisher`` -> ``fisher``; a plain measure name is returned unchanged."""
+    """The label whose importances a measure uses: ``shuffled:fisher@sampled`` -> ``fisher@sampled``; a label
+    that is not a control is returned unchanged."""
     return measure[len(CONTROL_PREFIX):] if is_control(measure) else measure
 
 

@@ -43,11 +43,9 @@ from Experiment.chance import warn_if_at_chance
 from Experiment.config import ExperimentConfig
 from Experiment.controls import base_measure, is_control, shuffled_importances
 from Experiment.removal_steps import RemovalSteps
-from Runs import paths
-from Runs.tensorboard import TrialLog
+from Experiment.results import thresholding_row
+from Runs.results import RowSink
 from Schema import NO_AGGREGATION, THRESHOLDING_KEY_COLUMNS, thresholding_key
-
-RowSink = Callable[[list[dict]], None]
 # () -> (mean loss, accuracy) of the model as it is now; see Runs.evaluation.Evaluator.
 Evaluation = Callable[[], tuple[float, float]]
 
@@ -100,14 +98,15 @@ class EpochGrid:
             tie-breaks and, with the epoch, the replacement values.
         task_name: the value of the ``task`` column.
         model: the trained model, thresholded in place and restored at the end.
-        measures: measure objects by base name (``Experiment.measures.build_measures``).
+        measures: measure objects by label (``Experiment.measures.build_measures``), the ``measure`` column's
+            values less the control prefix (``fisher``, ``fisher@sampled``).
         importance_data: the ``(x, y)`` given to the measures that need data.
         evaluate_validation, evaluate_train: ``() -> (loss, accuracy)`` of the model as it is, on the validation
             examples and on the training subset.
-        importances: importances already computed on this model, by base measure name; the measures missing
-            from it are computed here (e.g. a study that judges the same importances in two ways passes them).
-        log: the trial's TensorBoard log (``Runs.tensorboard``), which gets a histogram of each importance computed
-            here; None: no log.
+        importances: importances already computed on this model, by label; the labels missing from it are
+            computed here (e.g. a study that judges the same importances in two ways passes them).
+        importances_computed: called as ``(label, importances)`` with each label's importances computed here, before
+            its rows (the trial saves them, ``save_importances``, and logs their histograms); None: nothing.
         num_classes: the task's number of classes (None: regression, or not known), for the warning given when
             the trained model is at chance (``Experiment.chance``), which the grid checks once before its rows.
         trained_validation: the trained model's validation evaluation if the caller has made it already
@@ -128,7 +127,7 @@ class EpochGrid:
     evaluate_validation: Evaluation
     evaluate_train: Evaluation
     importances: dict[str, list[np.ndarray]] | None = None
-    log: TrialLog | None = None
+    importances_computed: Callable[[str, list[np.ndarray]], None] | None = None
     num_classes: int | None = None
     trained_validation: budget.Evaluated | None = None
     num_evaluations: int = field(default=0, init=False)
@@ -139,95 +138,97 @@ class EpochGrid:
         (and adding its key to ``done``), then restore the trained weights."""
         done = set() if done is None else done
         config, model = self.config, self.model
-        seed = config.trial_seed(self.trial)
-        thresholds = config.threshold_values()
-        originals = Aggregation.get_weights(model)
+        self._originals = Aggregation.get_weights(model)
         # One draw of replacement values per (trial, epoch): every measure replaces a weight by the same value,
         # so the curves differ only in which weights they remove, and all meet at the chance level at f = 1.
-        replacements = Aggregation.replacement_values(originals, config.replacement,
-                                                      seed=seed * 100_003 + self.epoch)
+        self._replacements = Aggregation.replacement_values(self._originals, config.replacement,
+                                                            seed=config.trial_seed(self.trial) * 100_003 + self.epoch)
+        self._importances = dict(self.importances or {})
         grid = list(combinations(config))
-        per_curve = config.num_thresholds if config.threshold_spacing == "adaptive" else len(thresholds)
+        per_curve = config.num_thresholds if config.threshold_spacing == "adaptive" else len(config.threshold_values())
         bar = tqdm(total=len(grid) * per_curve, desc=f"trial {self.trial} epoch {self.epoch} grid",
                    leave=False, disable=not config.progress, unit="eval")
-        base_importances: dict[str, list[np.ndarray]] = dict(self.importances or {})
-        per_example = config.validation_precision is not None
         try:
-            selected = Aggregation.selected_tensors(model, config.parameters)
-            # The two models every curve shares (module docstring): evaluated once, their rows written from that.
-            Aggregation.apply_masks(model, originals, replacements,
-                                    [np.full(w.shape, chosen) for w, chosen in zip(originals, selected)])
-            chance = self._shared(budget.evaluate_all(self.evaluate_validation, per_example=False))
-            Aggregation.restore_weights(model, originals)
-            trained = self._shared(self.trained_validation if self.trained_validation is not None
-                                   else budget.evaluate_all(self.evaluate_validation, per_example))
-            chance_val_loss = chance.validation.loss
-            bound = (budget.stopping_bound(config.validation_precision, trained.validation.loss, chance_val_loss)
-                     if per_example else 0.0)
-            warn_if_at_chance(self.trial, self.epoch, trained.validation.loss, trained.validation.accuracy,
-                              chance_val_loss, self.num_classes)
+            self._evaluate_shared_models()
             for combination in grid:
-                measure, level, method, scope, order = combination
                 keys = row_keys(config, self.trial, self.epoch, combination)
                 if all(key in done for key in keys):
                     bar.update(per_curve)
                     continue
-                base = base_measure(measure)
-                if base not in base_importances:
-                    Aggregation.restore_weights(model, originals)
-                    base_importances[base] = self.measures[base].compute(model, self.importance_data)
-                    if config.save_importances:
-                        self._save(base, base_importances[base])
-                    if self.log is not None:
-                        self.log.importances(self.epoch, base, [v.path for v in model.trainable_weights],
-                                             base_importances[base])
-                importances = base_importances[base]
-                if is_control(measure):
-                    importances = shuffled_importances(importances, seed)
-                ranking = Aggregation.rank_groups(model, importances, level=level,
-                                                  method="mean" if method == NO_AGGREGATION else method,
-                                                  scope=scope, order=order, seed=seed, parameters=config.parameters)
+                ranking = self._ranking(combination)
 
                 def evaluate(threshold: float, ranking=ranking, combination=combination) -> dict:
-                    masks = ranking.masks(threshold)
-                    removed = Aggregation.ThresholdResult.from_masks(masks, ranking.selected)
-                    shared = (trained if removed.num_removed == 0 else
-                              chance if replaces_all_selected(masks, selected) else None)
-                    if shared is not None:
-                        validation, (loss, accuracy) = shared.validation, shared.train
-                    else:
-                        Aggregation.apply_masks(model, originals, replacements, masks)
-                        validation = (budget.estimate(self.evaluate_validation, trained.validation, bound)
-                                      if per_example else budget.evaluate_all(self.evaluate_validation, False))
-                        self.num_evaluations += 1
-                        self.num_examples_evaluated += validation.num_examples
-                        loss, accuracy = self._evaluate_train()
                     bar.update(1)
-                    measure, level, method, scope, order = combination
-                    return {
-                        "trial": self.trial, "seed": seed, "task": self.task_name, "epoch": self.epoch,
-                        "measure": measure, "aggregation_level": level, "aggregation_method": method,
-                        "scope": scope, "order": order, "parameters": config.parameters,
-                        "replacement": config.replacement, "threshold": threshold,
-                        "fraction_removed": removed.fraction_removed, "loss": loss, "accuracy": accuracy,
-                        "val_loss": validation.loss, "val_accuracy": validation.accuracy,
-                        "chance_val_loss": chance_val_loss, "num_val_examples_used": validation.num_examples,
-                    }
+                    return self._row(combination, ranking, threshold)
 
                 if config.threshold_spacing == "adaptive":
                     rows = self._adaptive_curve(combination, evaluate, RemovalSteps(ranking), done)
                     sink(rows)
                     done.update(row_key(self.trial, self.epoch, combination, row["threshold"]) for row in rows)
                     continue
-                for threshold, key in zip(thresholds, keys):
+                for threshold, key in zip(config.threshold_values(), keys):
                     if key in done:
                         bar.update(1)
                         continue
                     sink([evaluate(threshold)])
                     done.add(key)
         finally:
-            Aggregation.restore_weights(model, originals)
+            Aggregation.restore_weights(model, self._originals)
             bar.close()
+
+    def _evaluate_shared_models(self) -> None:
+        """The two models every curve meets (module docstring), evaluated once: the fully replaced one
+        (``chance_val_loss``) and the trained one; the stopping bound of the other rows; the at-chance warning."""
+        config, model = self.config, self.model
+        self._selected = Aggregation.selected_tensors(model, config.parameters)
+        Aggregation.apply_masks(model, self._originals, self._replacements,
+                                [np.full(w.shape, chosen) for w, chosen in zip(self._originals, self._selected)])
+        self._chance = self._shared(budget.evaluate_all(self.evaluate_validation, per_example=False))
+        Aggregation.restore_weights(model, self._originals)
+        per_example = config.validation_precision is not None
+        self._trained = self._shared(self.trained_validation if self.trained_validation is not None
+                                     else budget.evaluate_all(self.evaluate_validation, per_example))
+        self._bound = (budget.stopping_bound(config.validation_precision, self._trained.validation.loss,
+                                             self._chance.validation.loss) if per_example else None)
+        warn_if_at_chance(self.trial, self.epoch, self._trained.validation.loss, self._trained.validation.accuracy,
+                          self._chance.validation.loss, self.num_classes)
+
+    def _ranking(self, combination: tuple) -> Aggregation.Ranking:
+        """The ranking of one combination, from its label's importances (computed on the trained model the first
+        time a label is met, and handed to ``importances_computed``)."""
+        measure, level, method, scope, order = combination
+        label = base_measure(measure)
+        if label not in self._importances:
+            Aggregation.restore_weights(self.model, self._originals)
+            self._importances[label] = self.measures[label].compute(self.model, self.importance_data)
+            if self.importances_computed is not None:
+                self.importances_computed(label, self._importances[label])
+        importances = self._importances[label]
+        seed = self.config.trial_seed(self.trial)
+        if is_control(measure):
+            importances = shuffled_importances(importances, seed)
+        return Aggregation.rank_groups(self.model, importances, level=level,
+                                       method="mean" if method == NO_AGGREGATION else method, scope=scope,
+                                       order=order, seed=seed, parameters=self.config.parameters)
+
+    def _row(self, combination: tuple, ranking: Aggregation.Ranking, threshold: float) -> dict:
+        """The row of one threshold of one combination: the model thresholded and evaluated, or the shared
+        model's evaluation where the masks are the trained or the fully replaced model's."""
+        masks = ranking.masks(threshold)
+        removed = Aggregation.ThresholdResult.from_masks(masks, ranking.selected)
+        shared = (self._trained if removed.num_removed == 0 else
+                  self._chance if replaces_all_selected(masks, self._selected) else None)
+        if shared is not None:
+            validation, train = shared.validation, shared.train
+        else:
+            Aggregation.apply_masks(self.model, self._originals, self._replacements, masks)
+            validation = (budget.estimate(self.evaluate_validation, self._trained.validation, self._bound)
+                          if self._bound is not None else budget.evaluate_all(self.evaluate_validation, False))
+            self.num_evaluations += 1
+            self.num_examples_evaluated += validation.num_examples
+            train = self._evaluate_train()
+        return thresholding_row(self.config, self.trial, self.epoch, self.task_name, combination, threshold,
+                                removed.fraction_removed, train, validation, self._chance.validation.loss)
 
     def _shared(self, validation: budget.Evaluated) -> _SharedModel:
         """A model every curve meets, as its weights are now: its validation evaluation and its training loss."""
@@ -251,10 +252,3 @@ class EpochGrid:
             points[threshold] = (measured[threshold]["fraction_removed"], measured[threshold]["val_loss"])
         order = sorted(measured, key=lambda t: (t in grids.ADAPTIVE_START, t))
         return [measured[t] for t in order if row_key(self.trial, self.epoch, combination, t) not in done]
-
-    def _save(self, measure: str, importances: list[np.ndarray]) -> None:
-        """Keep one measure's importances beside the results (``config.save_importances``)."""
-        WeightImportance.save_importances(
-            paths.importances_file(self.config.results_csv, self.trial, self.epoch, measure), self.model,
-            importances, measure=measure, options=self.config.measure_options.get(measure, {}),
-            task=self.task_name, trial=self.trial, epoch=self.epoch, seed=self.config.trial_seed(self.trial))

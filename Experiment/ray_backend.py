@@ -48,8 +48,8 @@ import Schema
 import Tasks
 import WeightImportance
 from Experiment.config import ExperimentConfig
-from Experiment.grid import RowSink
 from Experiment.trial import run_trial
+from Runs.results import RowSink
 from Schema import thresholding_key
 
 INSTALL_COMMAND = "pip install -r requirements-ray.txt"

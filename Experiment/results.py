@@ -12,6 +12,24 @@ from Schema.reading import read_whole_rows
 WRITER = "the thresholding runner"
 
 
+def thresholding_row(config, trial: int, epoch: int, task: str, combination: tuple, threshold: float,
+                     fraction_removed: float, train: tuple[float, float], validation, chance_val_loss: float) -> dict:
+    """One row of ``THRESHOLDING_COLUMNS``: ``combination`` is (measure, level, method, scope, order) of
+    ``config`` (an ``ExperimentConfig``), ``train`` the training subset's ``(loss, accuracy)``, ``validation`` the
+    thresholded model's ``Experiment.budget.Evaluated``."""
+    measure, level, method, scope, order = combination
+    loss, accuracy = train
+    row = {
+        "trial": trial, "seed": config.trial_seed(trial), "task": task, "epoch": epoch, "measure": measure,
+        "aggregation_level": level, "aggregation_method": method, "scope": scope, "order": order,
+        "parameters": config.parameters, "replacement": config.replacement, "threshold": threshold,
+        "fraction_removed": fraction_removed, "loss": loss, "accuracy": accuracy, "val_loss": validation.loss,
+        "val_accuracy": validation.accuracy, "chance_val_loss": chance_val_loss,
+        "num_val_examples_used": validation.num_examples,
+    }
+    return row
+
+
 def results_writer(path: str | Path) -> ResultsWriter:
     """A writer of thresholding rows to ``path``."""
     return ResultsWriter(path, THRESHOLDING_COLUMNS)

@@ -17,15 +17,18 @@ import math
 from tqdm.auto import tqdm
 
 import Tasks
+import WeightImportance
 from Experiment import budget
 from Experiment.config import ExperimentConfig
-from Experiment.grid import EpochGrid, RowSink, expected_keys
+from Experiment.grid import EpochGrid, expected_keys
 from Experiment.measures import build_measures
 from Experiment.results import WRITER, columns_of, keys_of, read_keys
 from Runs.checkpoints import (CheckpointError, checkpoints, load_checkpoint, remove_leftover_files, save_checkpoint,
                               set_aside)
 from Runs.evaluation import Evaluator
+from Runs import paths
 from Runs.progress import BatchProgress
+from Runs.results import RowSink
 from Runs.run_files import RunFiles
 from Runs.tensorboard import TrialLog, logging_sink
 from Runs.threads import num_threads_in_use, use_num_threads
@@ -112,13 +115,26 @@ class _Trial:
                 while self.epoch < epoch:
                     self._train_next_epoch(saved, bar)
                 EpochGrid(config, self.trial, epoch, self.task.name, self.model, self.measures, self.importance_data,
-                          self.evaluate_validation, self.evaluate_train, log=self.log,
+                          self.evaluate_validation, self.evaluate_train,
+                          importances_computed=lambda label, arrays, epoch=epoch: self._computed(epoch, label, arrays),
                           num_classes=self.task.num_classes,
                           trained_validation=self.trained_validation.pop(epoch, None)).run(sink, done)
         finally:
             bar.close()
             if self.log is not None:
                 self.log.close()
+
+    def _computed(self, epoch: int, label: str, importances: list) -> None:
+        """What is kept of a measure's importances computed at ``epoch``: saved beside the results
+        (``save_importances``) and their histograms in the TensorBoard log (``tensorboard_dir``)."""
+        config = self.config
+        if config.save_importances:
+            WeightImportance.save_importances(
+                paths.importances_file(config.results_csv, self.trial, epoch, label), self.model, importances,
+                measure=label, options=config.measure_options.get(label, {}), task=self.task.name, trial=self.trial,
+                epoch=epoch, seed=self.seed)
+        if self.log is not None:
+            self.log.importances(epoch, label, [v.path for v in self.model.trainable_weights], importances)
 
     def _load_latest(self, saved: dict, epoch: int) -> None:
         """Load the latest checkpoint after the model's epoch and up to ``epoch`` that can be read; one that cannot

@@ -13,9 +13,14 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from Schema.reading import read_whole_rows
+
+# Where a runner hands the rows it has measured, as they are measured (a results writer's ``append``, a study's
+# part, a test's list): every runner and study calls its sink with a list of whole rows.
+RowSink = Callable[[list[dict]], None]
 
 
 class ResultsWriter:

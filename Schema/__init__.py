@@ -44,6 +44,9 @@ MIN_SEQUENTIAL_TASKS = 2
 BASELINE_MEASURE = "random"
 # ``shuffled:NAME``: NAME's importances permuted within each tensor (a control; see Experiment/controls.py).
 CONTROL_PREFIX = "shuffled:"
+# ``NAME@VARIANT``: the registry's measure NAME with the options given under the whole label in ``measure_options``
+# (``{"fisher@sampled": {"labels": "sampled"}}``); the label is what the ``measure`` column holds.
+VARIANT_SEPARATOR = "@"
 # ``aggregation_method`` at level ``weight``, where there is nothing to aggregate.
 NO_AGGREGATION = "none"
 # The sequential ``measure`` of plain fine-tuning (no penalty, run at λ = 0 only), and of Ω = 1.
@@ -55,6 +58,14 @@ ALL_PARAMETERS = "all"
 
 # Digits of a fraction kept when rows are keyed (thresholds, λ), so 0.1 written and read back is the same key.
 KEY_DIGITS = 10
+
+
+def registry_name(measure: str) -> str:
+    """The registry name of a ``measure`` column's value: ``fisher@sampled`` -> ``fisher``, ``shuffled:fisher``
+    -> ``fisher``; a plain registry name is returned unchanged."""
+    if measure.startswith(CONTROL_PREFIX):
+        measure = measure[len(CONTROL_PREFIX):]
+    return measure.split(VARIANT_SEPARATOR, 1)[0]
 
 
 def config_path(results_csv) -> Path:

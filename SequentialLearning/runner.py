@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from Runs import paths
 from Runs.files import replace_atomically
-from Runs.results import read_rows
+from Runs.results import RowSink, read_rows
 from Runs.run_files import RunFiles
 from Runs.threads import num_threads_in_use, use_num_threads
 from Schema import SEQUENTIAL_COLUMNS, sequential_run_key
@@ -39,8 +39,6 @@ from SequentialLearning.registry import get_sequence
 from SequentialLearning.results import WRITER, completed_runs, drop_incomplete_runs
 from SequentialLearning.sequence import TaskSequence
 from SequentialLearning.training import SequentialLearner
-
-RowSink = Callable[[list[dict]], None]
 
 
 def run_sequential(config: SequentialConfig) -> Path:

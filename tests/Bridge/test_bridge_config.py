@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from Bridge import BridgeConfig, PartConfig, base_measure, passes
+from Bridge import BridgeConfig, PartConfig, base_measure
 from Bridge.__main__ import parse_arguments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,11 +21,6 @@ def test_labels_put_random_first_and_the_ewc_baselines_before_them(make_config, 
     assert config.ewc_measures()[:2] == ["none", "uniform"]
     assert config.runs()[0] == ("none", 0.0) and ("si", 1.0) in config.runs()
     assert base_measure("fisher@sampled") == "fisher" and config.options_of("fisher@sampled") == {"labels": "sampled"}
-
-
-def test_each_pass_holds_one_label_per_registry_name():
-    assert passes(["random", "fisher", "fisher@a", "mas", "fisher@b"]) == [
-        {"random": "random", "fisher": "fisher", "mas": "mas"}, {"fisher": "fisher@a"}, {"fisher": "fisher@b"}]
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from Bridge import passes, part_csv, run_bridge
+from Bridge import part_csv, run_bridge
 from Bridge.paths import first_task_checkpoint
 from Schema import SEQUENTIAL_COLUMNS, THRESHOLDING_COLUMNS
 from SequentialLearning import SequentialLearner, normalize_importances
@@ -40,10 +40,9 @@ def test_every_row_is_written_once(tiny_study):
 
 def test_omega_of_each_measure_is_the_importances_the_thresholding_ranked(tiny_study):
     config, recorded = tiny_study
-    # EpochGrid ranks in pass order, each label once per order; EWC consolidates task A in config.ewc_measures()
+    # EpochGrid ranks in label order, each label once per order; EWC consolidates task A in config.ewc_measures()
     # order ("none" consolidates nothing), and with two tasks nothing after task B.
-    ranked_labels = [label for group in passes(config.labels()) for label in group.values()
-                     for _ in config.orders]
+    ranked_labels = [label for label in config.labels() for _ in config.orders]
     assert len(recorded.ranked) == len(ranked_labels)
     consolidated_labels = [label for label in config.ewc_measures() if label != "none"]
     assert len(recorded.consolidated) == len(consolidated_labels)
