@@ -3,7 +3,8 @@
     python "Data Analysis.py" results/foo.csv [more.csv ...] --out figures [--report report] [--tolerance 0.05]
                               [--epoch 5 10] [--measure fisher magnitude] [--test t|wilcoxon|permutation]
                               [--format png,pdf,svg] [--dpi 300] [--titles] ...
-    python "Data Analysis.py" results/foo.csv --sequential results/sequential_digits.csv --out figures
+    python "Data Analysis.py" --sequential results/sequential_digits.csv --out figures
+    python "Data Analysis.py" --bridge results/bridge_permuted_digits --out figures
     python "Data Analysis.py" --importances results/foo_importances --out figures [--report report]
 
 Prints the summary table (per measure, aggregation, scope, order, parameters, epoch and task: mean AUC, normalized
@@ -25,8 +26,10 @@ and read into this toolkit's names; --chance-loss sets their chance level (they 
 
 Sequential-learning CSVs (given with --sequential, or recognised among the results by their columns) get the
 accuracy-matrix heat maps, forgetting per measure at its best lambda with confidence intervals, the lambda sweep
-and sequential_report.md in --out; given thresholding results too, the Spearman rank correlation between the
-measures' thresholding and EWC rankings (Analysis.thresholding_vs_ewc).
+and sequential_report.md in --out. The best lambda is chosen on the evaluations it is reported on, so no measure is
+tested against none (Analysis.sequential_metrics.LAMBDA_CHOICE_NOTE). Thresholding and sequential results given
+together are analysed each on its own: whether the thresholding ranking predicts the EWC ranking is the bridge
+study's question (python -m Bridge, then --bridge DIR: lambda chosen on held-out examples, trials paired).
 
 All the work is done by the Analysis package's entry points, Analysis.run_analysis and
 Analysis.run_sequential_analysis; this script parses the options and prints what they return.
@@ -47,6 +50,7 @@ from Analysis.figures import BANDS
 from Analysis.metrics import DEFAULT_TOLERANCE, TOLERANCE_REFERENCES
 from Analysis.original import aggregated_note
 from Analysis.report import MIN_TRIALS, trials_note
+from Analysis.sequential_metrics import LAMBDA_CHOICE_NOTE
 from Analysis.statistics import CI_METHODS, PAIRED_TESTS
 from Analysis.style import DPI, FORMATS, check_formats
 
@@ -59,8 +63,6 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("results", nargs="*", help="results CSV files (all trials of one experiment each)")
     parser.add_argument("--sequential", nargs="+", default=None,
                         help="sequential-learning results CSVs (SequentialLearning); also recognised among results")
-    parser.add_argument("--bridge-ci", choices=Analysis.BRIDGE_CI_METHODS, default="bootstrap",
-                        help="confidence interval of the thresholding-vs-EWC rank correlation (default %(default)s)")
     parser.add_argument("--bridge", nargs="+", default=None, metavar="DIR",
                         help="bridge study folders (python -m Bridge): the thresholding and EWC rankings of the same "
                              "importances, correlated across measures")
@@ -130,7 +132,6 @@ def main(argv=None) -> int:
             return 2
         print(format_bridge_study(study))
         print(f"\nBridge figures, tables and bridge_study.md written to {out}\n")
-    thresholding = None
     if arguments.results:
         criteria = {column: getattr(arguments, column) for column in FILTERS}
         thresholding = _run(Analysis.run_analysis, arguments.results, arguments.out, report_dir=arguments.report,
@@ -150,12 +151,8 @@ def main(argv=None) -> int:
     if atlas is not None:
         _print_atlas(atlas, arguments)
     if sequential:
-        # The thresholding-vs-EWC correlation takes one aggregation level and order: those chosen, if one each.
-        single = {name: values[0] for name in ("aggregation_level", "order")
-                  if (values := getattr(arguments, name)) and len(values) == 1}
-        analysis = _run(Analysis.run_sequential_analysis, sequential, arguments.out, thresholding=thresholding,
-                        confidence=arguments.confidence, ci_method=arguments.ci, bridge_ci_method=arguments.bridge_ci,
-                        formats=arguments.formats, dpi=arguments.dpi, **single)
+        analysis = _run(Analysis.run_sequential_analysis, sequential, arguments.out, confidence=arguments.confidence,
+                        ci_method=arguments.ci, formats=arguments.formats, dpi=arguments.dpi)
         if analysis is None:
             return 2
         _print_sequential(analysis, arguments)
@@ -221,10 +218,7 @@ def _print_sequential(analysis, arguments) -> None:
     print()
     print("Sequential learning, each measure at its best lambda (highest mean average accuracy):")
     print(Analysis.format_sequential_summary(analysis.summary, confidence=arguments.confidence))
-    if analysis.bridge is not None:
-        print()
-        print(analysis.bridge.describe(arguments.confidence))
-        print(analysis.bridge.table.to_string(index=False))
+    print(f"Note: {LAMBDA_CHOICE_NOTE.replace('`', '')}")
     print(f"\nSequential figures, tables and sequential_report.md written to {arguments.out}")
 
 

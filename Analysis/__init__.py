@@ -24,10 +24,10 @@ figure uses), ``figures`` (curves) and ``statistics_figures`` (significance, sta
 functions that also draw into a given ``ax``, ``report``, ``thresholding`` (the pipeline), ``paths`` (every
 output name), ``original`` (the original toolkit's per-trial and aggregated results files, read into this schema).
 Sequential learning sits beside it with the same parts: ``sequential_metrics`` (accuracy matrices, complete runs,
-forgetting, backward transfer, the λ sweep and the summary at the best λ), ``bridge`` (``thresholding_vs_ewc``,
-the rank correlation between the measures' thresholding and EWC rankings), ``sequential_figures``,
-``sequential_report`` and ``sequential`` (the pipeline); the bridge study in ``bridge_inputs`` (its files and
-incomplete trials), ``bridge_study`` and ``bridge_study_report``. ``run`` goes from CSV paths to every output, for
+forgetting, backward transfer, the λ sweep and the summary at the best λ), ``sequential_figures``,
+``sequential_report`` and ``sequential`` (the pipeline); the bridge study, whether the thresholding ranking predicts
+the EWC ranking of the same importances, in ``bridge_inputs`` (its files and incomplete trials), ``bridge_study``
+and ``bridge_study_report``. ``run`` goes from CSV paths to every output, for
 either analysis.
 The importance atlas reads the importances a run saved (``save_importances=True``) with NumPy alone:
 ``atlas_loading`` (the ``.npz`` files), ``atlas_metrics`` (removal sets as the runner draws them, agreement,
@@ -39,7 +39,6 @@ from Analysis.atlas import ImportanceAtlas, agreement_summary, build_atlas, save
 from Analysis.atlas_figures import plot_agreement, plot_allocation, plot_distributions, plot_first_layer, plot_overlap
 from Analysis.atlas_loading import find_importance_folders, load_importances_folder, read_importance_file
 from Analysis.atlas_report import write_atlas_report
-from Analysis.bridge import BRIDGE_CI_METHODS, ThresholdingVsEWC, thresholding_vs_ewc
 from Analysis.chance import chance_statements, models_at_chance
 from Analysis.columns import CURVE_KEYS, GROUP_KEYS, METRICS, RESULT_COLUMNS, lower_is_better
 from Analysis.comparisons import compare_measures, significance_matrix, significance_statements, small_sample_note
@@ -91,10 +90,9 @@ __all__ = [
     "significance_statements", "standard_error", "summarize_metrics", "summary_table", "trial_metrics",
     "write_report",
     # sequential learning
-    "BRIDGE_CI_METHODS", "EWC_METRICS", "SEQUENTIAL_COLUMNS", "SequentialAnalysis", "ThresholdingVsEWC",
-    "analyze_sequential", "best_lambdas", "format_sequential_summary", "is_sequential_csv", "load_sequential",
-    "matrix_metrics", "run_metrics", "run_sequential_analysis", "save_sequential_analysis", "sequential_summary",
-    "thresholding_vs_ewc",
+    "EWC_METRICS", "SEQUENTIAL_COLUMNS", "SequentialAnalysis", "analyze_sequential", "best_lambdas",
+    "format_sequential_summary", "is_sequential_csv", "load_sequential", "matrix_metrics", "run_metrics",
+    "run_sequential_analysis", "save_sequential_analysis", "sequential_summary",
     # the importance atlas (saved importances)
     "ImportanceAtlas", "agreement_summary", "build_atlas", "find_importance_folders", "load_importances_folder",
     "plot_agreement", "plot_allocation", "plot_distributions", "plot_first_layer", "plot_overlap",

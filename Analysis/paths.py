@@ -19,7 +19,6 @@ REPORT_MARKDOWN = "report.md"
 SEQUENTIAL_SUMMARY_CSV = "sequential_summary.csv"
 SEQUENTIAL_RUN_METRICS_CSV = "sequential_run_metrics.csv"
 SEQUENTIAL_LAMBDA_SWEEP_CSV = "sequential_lambda_sweep.csv"
-THRESHOLDING_VS_EWC_CSV = "thresholding_vs_ewc.csv"
 SEQUENTIAL_REPORT_MARKDOWN = "sequential_report.md"
 
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-
-import pandas as pd
-
 from Analysis.atlas import save_atlas
-from Analysis.bridge import thresholding_vs_ewc
 from Analysis.comparisons import DEFAULT_ALPHA
 from Analysis.loading import load_results, load_sequential
 from Analysis.metrics import DEFAULT_TOLERANCE
@@ -40,27 +35,10 @@ def run_analysis(csv_paths, out_dir, report_dir=None, band: str = "se", toleranc
     return analysis
 
 
-def run_sequential_analysis(csv_paths, out_dir, thresholding=None, confidence: float = 0.95, ci_method: str = "t",
-                            bridge_ci_method: str = "bootstrap", formats=("png",), dpi: float = DPI,
-                            **bridge_options) -> SequentialAnalysis:
+def run_sequential_analysis(csv_paths, out_dir, confidence: float = 0.95, ci_method: str = "t", formats=("png",),
+                            dpi: float = DPI) -> SequentialAnalysis:
     """Load the sequential results ``csv_paths``, analyse them and save tables, figures and
-    ``sequential_report.md`` in ``out_dir`` (figures in each of ``formats`` and as PNG, at ``dpi``).
-
-    ``thresholding``: thresholding results of the same task, as CSV path(s), a ``ThresholdingAnalysis``, or a
-    DataFrame of results or per-trial metrics; then ``thresholding_vs_ewc`` (interval ``bridge_ci_method``, other
-    options ``bridge_options``) joins the analysis, or, when it cannot be computed (e.g. no order ``most`` in the
-    thresholding results), a warning says why and the rest is saved without it.
-    """
+    ``sequential_report.md`` in ``out_dir`` (figures in each of ``formats`` and as PNG, at ``dpi``)."""
     analysis = analyze_sequential(load_sequential(csv_paths), confidence=confidence, ci_method=ci_method)
-    if isinstance(thresholding, ThresholdingAnalysis):
-        thresholding = thresholding.metrics
-    elif thresholding is not None and not isinstance(thresholding, pd.DataFrame):
-        thresholding = load_results(thresholding)
-    if thresholding is not None:
-        try:
-            analysis.bridge = thresholding_vs_ewc(thresholding, analysis.metrics, confidence=confidence,
-                                                  ci_method=bridge_ci_method, **bridge_options)
-        except ValueError as error:
-            warnings.warn(f"thresholding vs EWC not computed: {error}", stacklevel=2)
     save_sequential_analysis(analysis, out_dir, formats=formats, dpi=dpi)
     return analysis

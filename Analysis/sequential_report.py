@@ -7,26 +7,24 @@ from pathlib import Path
 import pandas as pd
 
 from Analysis import paths
-from Analysis.bridge import ThresholdingVsEWC
 from Analysis.report import markdown_table
-from Analysis.sequential_metrics import format_sequential_summary
+from Analysis.sequential_metrics import LAMBDA_CHOICE_NOTE, format_sequential_summary
 from Analysis.summary import interval_column
 
 FIGURE_KINDS = ("accuracy_matrices", "forgetting", "lambda_sweep")
 
 
-def write_sequential_report(out_dir, summary: pd.DataFrame, sweep: pd.DataFrame,
-                            bridge: ThresholdingVsEWC | None = None, figures: dict | None = None,
+def write_sequential_report(out_dir, summary: pd.DataFrame, sweep: pd.DataFrame, figures: dict | None = None,
                             confidence: float = 0.95) -> Path:
-    """Write ``out_dir/sequential_report.md``: the summary at the best λ, the figures already drawn in ``out_dir``
-    (``figures``: by kind, as ``save_sequential_analysis`` draws them), thresholding vs EWC when given, and the λ
-    sweep. Returns the report's path."""
+    """Write ``out_dir/sequential_report.md``: the summary at the best λ, what choosing λ on the reported data
+    implies, the figures already drawn in ``out_dir`` (``figures``: by kind, as ``save_sequential_analysis`` draws
+    them) and the λ sweep. Returns the report's path."""
     lines = ["# Sequential learning analysis", "",
              "Metrics from the accuracy matrix R[i, j] (task j after training task i): average accuracy after the "
              "last task, forgetting (largest earlier accuracy minus the final one, averaged over all but the last "
              "task), backward transfer (Lopez-Paz & Ranzato 2017). Each measure at its best λ (highest mean "
-             f"average accuracy); {100 * confidence:g}% t-intervals over trials; p: paired t-test of the "
-             "forgetting against `none`.", "", "## Summary at the best λ", "",
+             f"average accuracy); {100 * confidence:g}% t-intervals over trials.", "", LAMBDA_CHOICE_NOTE, "",
+             "## Summary at the best λ", "",
              "```",
              format_sequential_summary(summary, confidence=confidence), "```", ""]
     for kind in FIGURE_KINDS:
@@ -34,11 +32,6 @@ def write_sequential_report(out_dir, summary: pd.DataFrame, sweep: pd.DataFrame,
             if Path(path).suffix != ".png":
                 continue
             lines += [f"![{path.stem}]({path.name})", ""]
-    if bridge is not None:
-        table = bridge.table.copy()
-        for column in ("thresholding_score", "ewc_score"):
-            table[column] = table[column].map(lambda v: f"{v:.4f}")
-        lines += ["## Thresholding vs EWC", "", bridge.describe(confidence), "", markdown_table(table), ""]
     sweep = sweep.copy()
     sweep["forgetting"] = interval_column(sweep, "forgetting")
     sweep["average accuracy"] = interval_column(sweep, "average_accuracy")

@@ -47,7 +47,6 @@ def sequential_table(csv_path) -> list[list[str]]:
             row.measure, "0" if none else f"{row['lambda']:g}",
             f"{row.forgetting_mean:.3f} [{row.forgetting_ci_low:.3f}, {row.forgetting_ci_high:.3f}]",
             f"{row.average_accuracy_mean:.3f}",
-            "–" if none else f"{row.forgetting_p_vs_none:.3f}",
             "–" if none else f"{at_one[row.measure]:.3f}",
         ])
     return rows

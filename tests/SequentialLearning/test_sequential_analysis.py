@@ -1,5 +1,5 @@
-"""The accuracy-matrix metrics on hand-made matrices, the summary at the best λ, the thresholding-vs-EWC rank
-correlation, and Data Analysis.py on sequential results."""
+"""The accuracy-matrix metrics on hand-made matrices, the summary at the best λ (chosen on the reported data, so
+never tested against ``none``), and Data Analysis.py on sequential results."""
 
 import subprocess
 import sys
@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import Analysis
+from Analysis.sequential_metrics import LAMBDA_CHOICE_NOTE, at_best_lambda
 from Analysis.statistics import confidence_interval
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +68,8 @@ def test_summary_is_at_the_best_lambda_with_t_intervals(tmp_path, make_sequentia
     low, high = confidence_interval([0.10, 0.05, 0.12])
     assert (fisher["forgetting_ci_low"], fisher["forgetting_ci_high"]) == pytest.approx((low, high))
     assert fisher["backward_transfer_mean"] == pytest.approx(-0.09)
-    assert fisher["rank"] == 1 and summary.loc["none", "rank"] == 2
-    assert fisher["forgetting_p_vs_none"] < 0.05
+    assert fisher["rank"] == 1 and pd.isna(summary.loc["none", "rank"])  # none is shown, never ranked
+    assert "forgetting_p_vs_none" not in summary.columns
     assert "fisher" in Analysis.format_sequential_summary(summary.reset_index())
 
 
@@ -79,8 +80,7 @@ def test_sequential_files_are_keyed_like_thresholding_files(tmp_path, make_seque
     make_sequential_results(second, {"fisher": {1: [0.1, 0.05, 0.12]}})
     results = Analysis.load_sequential([first, second])
     assert sorted(results["trial"].unique()) == [0, 1, 2]
-    summary = Analysis.sequential_summary(Analysis.run_metrics(results)).set_index("measure")
-    assert summary.loc["fisher", "forgetting_p_vs_none"] < 0.05  # paired over the three shared trials
+    assert set(results.loc[results["measure"] == "fisher", "trial"]) == {0, 1, 2}  # the trials of none
 
     # The same trial ids from other seeds are other models: kept apart, renumbered, never paired.
     reseeded = tmp_path / "reseeded.csv"
@@ -90,8 +90,8 @@ def test_sequential_files_are_keyed_like_thresholding_files(tmp_path, make_seque
         results = Analysis.load_sequential([first, reseeded])
     assert results["trial"].nunique() == 6
     assert (results.groupby("trial")["seed"].nunique() == 1).all()
-    summary = Analysis.sequential_summary(Analysis.run_metrics(results)).set_index("measure")
-    assert np.isnan(summary.loc["fisher", "forgetting_p_vs_none"])
+    fisher_trials = set(results.loc[results["measure"] == "fisher", "trial"])
+    assert len(fisher_trials) == 3 and fisher_trials.isdisjoint(results.loc[results["measure"] == "none", "trial"])
 
     # The same rows in two files are two runs each.
     copy = tmp_path / "copy.csv"
@@ -101,61 +101,57 @@ def test_sequential_files_are_keyed_like_thresholding_files(tmp_path, make_seque
     assert results["trial"].nunique() == 6 and set(results["source_trial"]) == {0, 1, 2}
 
 
-def test_run_sequential_analysis_warns_when_the_bridge_cannot_be_computed(tmp_path, make_sequential_results,
-                                                                          make_thresholding_results):
-    sequential, thresholding = tmp_path / "seq.csv", tmp_path / "thr.csv"
-    make_sequential_results(sequential, {"none": {0: [0.4] * 3}, "fisher": {1: [0.1, 0.2, 0.1]}})
-    make_thresholding_results(thresholding, {"random": 2.0, "fisher": 0.5}, task="other")
-    with pytest.warns(UserWarning, match="thresholding vs EWC not computed: No task in both experiments"):
-        analysis = Analysis.run_sequential_analysis(sequential, tmp_path / "out", thresholding=thresholding)
-    assert analysis.bridge is None
-    assert (tmp_path / "out" / "sequential_summary.csv").is_file()
-    assert not (tmp_path / "out" / "thresholding_vs_ewc.csv").exists()
+# Forgetting drawn from one distribution for every run (seeded normal, mean 0.3, sd 0.05, rounded): none and
+# fisher differ only by noise. fisher has 7 λ, none 1; fisher's best λ (here 3) is its luckiest of 7 draws.
+LAMBDAS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+NOISE = {"none": {0: [0.3, 0.315, 0.286]},
+         "fisher": dict(zip(LAMBDAS, [[0.255, 0.277, 0.25], [0.303, 0.367, 0.275], [0.269, 0.324, 0.318],
+                                      [0.305, 0.253, 0.299], [0.335, 0.233, 0.277], [0.205, 0.236, 0.208],
+                                      [0.288, 0.237, 0.314]]))}
 
 
-def _experiments(tmp_path, make_sequential_results, make_thresholding_results, reverse=False):
-    forgetting = {"none": {0: [0.4, 0.4, 0.4]}, "uniform": {1: [0.3, 0.3, 0.3]},
-                  "random": {1: [0.25, 0.27, 0.26]}, "magnitude": {1: [0.18, 0.2, 0.19]},
-                  "si": {1: [0.1, 0.12, 0.11]}, "fisher": {1: [0.02, 0.03, 0.01]}}
-    slopes = {"random": 2.0, "magnitude": 1.5, "si": 1.0, "fisher": 0.5}
-    if reverse:
-        slopes = {m: 2.5 - s for m, s in slopes.items()}
-    sequential, thresholding = tmp_path / "seq.csv", tmp_path / "thr.csv"
-    make_sequential_results(sequential, forgetting)
-    make_thresholding_results(thresholding, slopes)
-    return thresholding, sequential
+def test_lambda_chosen_on_the_reported_data_is_never_tested_against_none(tmp_path, make_sequential_results):
+    path = tmp_path / "seq.csv"
+    make_sequential_results(path, NOISE)
+    metrics = Analysis.run_metrics(Analysis.load_sequential(path))
+    # The comparison the summary no longer makes: at fisher's best λ, a paired t-test "finds" less forgetting.
+    best = at_best_lambda(metrics).set_index(["measure", "trial"])["forgetting"]
+    assert at_best_lambda(metrics).set_index("measure").loc["fisher", "lambda"].iloc[0] == 3.0
+    assert Analysis.paired_test(best["fisher"].to_numpy(), best["none"].to_numpy()).p_value < 0.01
 
+    summary = Analysis.sequential_summary(metrics).set_index("measure")
+    assert not any("p_vs" in column or "none" in column for column in summary.columns)
+    assert summary.loc["fisher", "num_lambdas"] == 7 and summary.loc["none", "num_lambdas"] == 1
+    assert summary.loc["fisher", "rank"] == 1 and pd.isna(summary.loc["none", "rank"])
+    assert summary.loc["fisher", "forgetting_mean"] == pytest.approx(np.mean([0.205, 0.236, 0.208]))
 
-@pytest.mark.parametrize("reverse", [False, True])
-def test_thresholding_vs_ewc_rank_correlation(tmp_path, make_sequential_results, make_thresholding_results, reverse):
-    thresholding, sequential = _experiments(tmp_path, make_sequential_results, make_thresholding_results, reverse)
-    bridge = Analysis.thresholding_vs_ewc(Analysis.load_results(thresholding), Analysis.load_sequential(sequential))
-    assert bridge.num_measures == 4  # none and uniform have no thresholding curve
-    assert set(bridge.table["measure"]) == {"random", "magnitude", "si", "fisher"}
-    assert bridge.rho == pytest.approx(-1.0 if reverse else 1.0)
-    assert bridge.ci_low <= bridge.rho <= bridge.ci_high
-    assert bridge.options["order"] == "least" and bridge.options["aggregation_level"] == "weight"
-    assert "Spearman rho" in bridge.describe()
-    fisher_z = Analysis.thresholding_vs_ewc(Analysis.load_results(thresholding),
-                                            Analysis.load_sequential(sequential), ci_method="fisher_z")
-    assert fisher_z.ci_low <= fisher_z.rho <= fisher_z.ci_high
-    with pytest.raises(ValueError, match="no order"):
-        Analysis.thresholding_vs_ewc(Analysis.load_results(thresholding), Analysis.load_sequential(sequential),
-                                     order="most")
+    analysis = Analysis.run_sequential_analysis(path, tmp_path / "out")
+    report = (tmp_path / "out" / "sequential_report.md").read_text()
+    assert LAMBDA_CHOICE_NOTE in report and "chosen on the same evaluations reported here" in report
+    assert "p vs none" not in report and "p:" not in report
+    text = Analysis.format_sequential_summary(analysis.summary)
+    assert "p vs none" not in text and "of lambdas" in text
 
 
 @pytest.mark.smoke
-def test_data_analysis_cli_reports_sequential_results_and_the_bridge(tmp_path, make_sequential_results,
-                                                                    make_thresholding_results):
-    thresholding, sequential = _experiments(tmp_path, make_sequential_results, make_thresholding_results)
+def test_data_analysis_cli_reports_sequential_results_beside_thresholding(tmp_path, make_sequential_results,
+                                                                         make_thresholding_results):
+    forgetting = {"none": {0: [0.4, 0.4, 0.4]}, "uniform": {1: [0.3, 0.3, 0.3]},
+                  "random": {1: [0.25, 0.27, 0.26]}, "magnitude": {1: [0.18, 0.2, 0.19]},
+                  "si": {1: [0.1, 0.12, 0.11]}, "fisher": {1: [0.02, 0.03, 0.01]}}
+    sequential, thresholding = tmp_path / "seq.csv", tmp_path / "thr.csv"
+    make_sequential_results(sequential, forgetting)
+    make_thresholding_results(thresholding, {"random": 2.0, "magnitude": 1.5, "si": 1.0, "fisher": 0.5})
     out = tmp_path / "figures"
     run = subprocess.run([sys.executable, str(ROOT / "Data Analysis.py"), str(thresholding), "--sequential",
                           str(sequential), "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
-    assert "best lambda" in run.stdout and "Spearman rho = 1.000" in run.stdout
-    for name in ("sequential_summary.csv", "thresholding_vs_ewc.csv", "sequential_report.md",
-                 "accuracy-matrices_digits_split.png", "forgetting_digits_split.png", "summary.csv"):
+    assert "best lambda" in run.stdout and "chosen on the same evaluations" in run.stdout
+    assert "Spearman rho" not in run.stdout and "p vs none" not in run.stdout
+    for name in ("sequential_summary.csv", "sequential_report.md", "accuracy-matrices_digits_split.png",
+                 "forgetting_digits_split.png", "summary.csv"):
         assert (out / name).exists(), name
+    assert not (out / "thresholding_vs_ewc.csv").exists()  # the bridge is the bridge study's (--bridge DIR)
     summary = pd.read_csv(out / "sequential_summary.csv")
     assert set(summary["measure"]) == {"none", "uniform", "random", "magnitude", "si", "fisher"}
 
@@ -163,3 +159,16 @@ def test_data_analysis_cli_reports_sequential_results_and_the_bridge(tmp_path, m
                             str(tmp_path / "alone")], capture_output=True, text=True, cwd=ROOT)
     assert alone.returncode == 0, alone.stderr
     assert "forgetting" in alone.stdout and not (tmp_path / "alone" / "summary.csv").exists()
+
+
+@pytest.mark.parametrize("option", [["--bridge-ci", "fisher_z"], ["--bridge-ci=bootstrap"]])
+def test_data_analysis_cli_has_no_bridge_ci_option(tmp_path, make_sequential_results, option):
+    sequential = tmp_path / "seq.csv"
+    make_sequential_results(sequential, {"none": {0: [0.4] * 3}, "fisher": {1: [0.1, 0.2, 0.1]}})
+    out = tmp_path / "figures"
+    run = subprocess.run([sys.executable, str(ROOT / "Data Analysis.py"), "--sequential", str(sequential), *option,
+                          "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and run.stdout == ""
+    assert f"error: unrecognized arguments: {option[0]}" in run.stderr
+    assert "[--bridge DIR [DIR ...]]" in run.stderr  # the usage names the bridge study's option
+    assert not out.exists()
