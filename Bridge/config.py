@@ -1,9 +1,9 @@
 """The configuration of a bridge study: one flat dataclass of plain values.
 
-Its field names are the parameter names of ``bridge.ipynb`` and the options of ``python -m Bridge``. It is validated
-when built (the thresholding grid by ``ExperimentConfig``, the sequence, model and EWC settings by
-``SequentialConfig``, so a bad value gets the message either runner gives), saved as JSON beside each part's CSV
-and compared field by field when a study resumes.
+Its field names are the parameter names of ``bridge.ipynb`` and the options of ``python -m Bridge``. It is composed of
+the field groups the two runners use (``Runs/records.py``), so each field is defined and validated once, with the
+message either runner gives; it is saved as JSON beside each part's CSV and compared field by field when a study
+resumes.
 
 Measures are named by *labels*: a registry name (``fisher``) or a variant of one, ``NAME@VARIANT``
 (``fisher@sampled``), whose options are given under the full label in ``measure_options``
@@ -17,106 +17,69 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from Experiment import ExperimentConfig
+from Experiment.config import ThresholdingGrid
 from Runs import paths as run_paths
-from Runs.records import ConfigRecord, as_list, check_int, check_optional_int
+from Runs.records import ConfigRecord, RunFields, as_list, check_int
 from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
 from Schema import registry_name as base_measure  # a label's registry name: fisher@sampled -> fisher
 from SequentialLearning import SequentialConfig, get_importance
+from SequentialLearning.config import SequenceSettings
 
 # The EWC baselines every study runs besides its measures: plain fine-tuning and Ω = 1.
 EWC_BASELINES = (NO_PENALTY, UNIFORM_PENALTY)
-# Fields that say how to run, not what is measured: they may change between a study and its resumption.
-EXECUTION_FIELDS = ("num_trials", "evaluation_batch_size", "progress")
 RESULTS_PREFIX = "bridge_"
 
 
 @dataclass
-class BridgeConfig(ConfigRecord):
-    """Everything that defines a bridge study (see ``Bridge/__init__.py`` for what is measured).
+class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
+    """Everything that defines a bridge study (see ``Bridge/__init__.py`` for what is measured): the fields of
+    ``Runs.records.RunFields``, of the thresholding runner's ``Experiment.config.ThresholdingGrid`` and of the
+    sequential runner's ``SequentialLearning.config.SequenceSettings`` (documented there, with this study's defaults
+    below), and its own.
+
+    Task A is the sequence's first task; ``epochs`` are per task and are the thresholding rows' ``epoch``;
+    ``num_train_examples`` are the examples each task is trained on (None: all but the selection examples);
+    ``num_validation_examples`` (per task) are the reported split, on which task A is thresholded and every run is
+    reported; ``num_importance_examples`` are task A's training examples given to the measures, and those of each
+    later task when a sequence goes on past task B. The trial's seed also seeds the permutations and the
+    thresholding's tie-breaks and replacement noise.
 
     Attributes:
-        task, task_options, sequence, num_tasks, splits, model: the task sequence and the model that learns it, as
-            in ``SequentialConfig`` (task A is the sequence's first task).
-        seed: seed of trial 0; trial k uses ``seed + k`` (model, data order, permutations, measures' seeds,
-            tie-breaks and replacement noise of the thresholding).
-        num_trials: independent trials; each part's CSV holds all of them, keyed by ``trial``.
-        epochs: training epochs per task (the thresholding rows' ``epoch``).
         measures: measure labels (module docstring) judged both ways. ``random`` is always judged too; the EWC
             baselines ``none`` (fine-tuning) and ``uniform`` (Ω = 1) are always run.
         measure_options: options per label, e.g. ``{"fisher@sampled": {"labels": "sampled"}}``.
-        aggregation_levels, aggregation_methods, scopes, orders, num_thresholds, threshold_spacing, thresholds,
-            parameters, replacement: the thresholding grid, as in ``ExperimentConfig``.
-        ewc_lambdas, ewc_variant, ewc_decay, normalization: the EWC sweep, as in ``SequentialConfig``.
-        batch_size: training batch size (None: the task's).
-        num_train_examples: training examples per task (None: all but the selection examples).
         num_selection_examples: training examples of each task held out from training, on which λ is chosen
             (the selection split: every run is evaluated on it too, into its own CSV).
-        num_validation_examples: validation examples per task (None: all): the reported split, on which task A
-            is thresholded and every run is reported.
-        num_importance_examples: task A's training examples given to the measures (None: all), and those of each
-            later task when a sequence goes on past task B.
-        evaluation_batch_size: examples per compiled forward pass when evaluating.
-        num_threads: TensorFlow's intra-op threads (``Runs/threads.py``); None: the recorded count, or this
-            machine's default for a new study.
         results_dir: the study's folder (``Bridge/paths.py``); None: ``results/bridge_<sequence>_<task>``.
-        progress: show tqdm progress bars.
     """
 
-    EXECUTION_FIELDS = EXECUTION_FIELDS
     RECORDED_ONLY = ("results_dir", "task_options.data_dir")
 
-    task: str = "digits"
-    task_options: dict = field(default_factory=dict)
+    # This study's defaults for fields of the groups.
+    aggregation_levels: list = field(default_factory=lambda: ["weight"])
+    orders: list = field(default_factory=lambda: ["least", "most"])
     sequence: str = "permuted"
-    num_tasks: int = 2
-    splits: list = field(default_factory=list)
     model: str = "mlp"
-    seed: int = 0
-    num_trials: int = 1
-    epochs: int = 3
+    # Its own fields.
     measures: list = field(default_factory=lambda: ["magnitude", "fisher", "mas"])
     measure_options: dict = field(default_factory=dict)
-    aggregation_levels: list = field(default_factory=lambda: ["weight"])
-    aggregation_methods: list = field(default_factory=lambda: ["mean"])
-    scopes: list = field(default_factory=lambda: ["layer"])
-    orders: list = field(default_factory=lambda: ["least", "most"])
-    num_thresholds: int = 11
-    threshold_spacing: str = "linear"
-    thresholds: list = field(default_factory=list)
-    parameters: str = "all"
-    replacement: str = "noise"
-    ewc_lambdas: list = field(default_factory=lambda: [0.1, 1.0, 10.0])
-    ewc_variant: str = "separate"
-    ewc_decay: float = 1.0
-    normalization: str = "mean"
-    batch_size: int | None = None
-    num_train_examples: int | None = None
     num_selection_examples: int = 300
-    num_validation_examples: int | None = None
-    num_importance_examples: int | None = 500
-    evaluation_batch_size: int = 1024
-    num_threads: int | None = None
     results_dir: str | None = None
-    progress: bool = True
 
     def __post_init__(self):
-        for name in ("measures", "aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
-            setattr(self, name, as_list(name, getattr(self, name)))
-        self.ewc_lambdas = as_list("ewc_lambdas", self.ewc_lambdas, scalars=(int, float))
-        self.splits = as_list("splits", self.splits, scalars=(str, int, float))
+        self.measures = as_list("measures", self.measures)
         if self.results_dir is None:
             self.results_dir = str(run_paths.default_results_csv(f"{self.sequence}_{self.task}",
                                                                  prefix=RESULTS_PREFIX))[: -len(".csv")]
-        self.task_options = dict(self.task_options or {})
         self.measure_options = {str(k): dict(v) for k, v in (self.measure_options or {}).items()}
         self._validate()
-        self.ewc_lambdas = [float(v) for v in self.ewc_lambdas]
-        self.ewc_decay = float(self.ewc_decay)
 
     # -- validation ------------------------------------------------------------------------------------------
     def _validate(self) -> None:
+        self.check_run_fields()
+        self.check_grid()
+        self.check_sequence()
         check_int("num_selection_examples", self.num_selection_examples, minimum=1)
-        check_optional_int("num_threads", self.num_threads, minimum=1)
         if not isinstance(self.results_dir, str) or not self.results_dir:
             raise ValueError(f"results_dir must be a folder path; got {self.results_dir!r}.")
         for label in self.measures:
@@ -134,10 +97,9 @@ class BridgeConfig(ConfigRecord):
                              f"{self.labels()}.")
         for label in self.labels():
             get_importance(base_measure(label), **self.options_of(label))  # unknown measure or option: an error
-        # The runners validate the rest of what they will be given, with their own messages.
+        # The runners validate the rest of what they will be given (the task and its options), with their messages.
         self.thresholding_config(self.labels())
-        sequential = self.sequential_config()
-        self.splits, self.num_tasks = sequential.splits, sequential.num_tasks
+        self.sequential_config()
 
     # -- derived values ---------------------------------------------------------------------------------------
     def labels(self) -> list[str]:
@@ -159,37 +121,19 @@ class BridgeConfig(ConfigRecord):
         """(measure label, λ) of one trial's EWC runs, in the order they are run."""
         return [(label, value) for label in self.ewc_measures() for value in self.lambdas_of(label)]
 
-    def trial_seed(self, trial: int) -> int:
-        return self.seed + trial
-
     def thresholding_config(self, measures: list[str], results_csv: str = "thresholding.csv") -> ExperimentConfig:
         """The ``ExperimentConfig`` whose grid ``Experiment.EpochGrid`` runs on task A's model for ``measures``
         (labels; the importances are the study's, so their options are not needed here). No training
         examples are evaluated at each threshold (``loss`` and ``accuracy`` are NaN), and every validation example
         at every threshold (``validation_precision=None``)."""
-        return ExperimentConfig(
-            task=self.task, task_options=self.task_options, seed=self.seed, num_trials=self.num_trials,
-            epochs=self.epochs, measures=list(measures), aggregation_levels=self.aggregation_levels,
-            aggregation_methods=self.aggregation_methods, scopes=self.scopes, orders=self.orders,
-            num_thresholds=self.num_thresholds, threshold_spacing=self.threshold_spacing, thresholds=self.thresholds,
-            parameters=self.parameters, replacement=self.replacement,
-            num_validation_examples=self.num_validation_examples, validation_precision=None,
-            num_train_examples=0, num_importance_examples=self.num_importance_examples, batch_size=self.batch_size,
-            evaluation_batch_size=self.evaluation_batch_size, results_csv=results_csv, progress=self.progress,
-        )
+        return ExperimentConfig(**self.run_values(), **self.grid_values(), measures=list(measures),
+                                validation_precision=None, num_train_loss_examples=0, results_csv=results_csv)
 
     def sequential_config(self) -> SequentialConfig:
         """The sequence and EWC settings as a ``SequentialConfig`` (registry names, options not included)."""
         bases = list(dict.fromkeys(base_measure(label) for label in self.ewc_measures()))
-        return SequentialConfig(
-            task=self.task, task_options=self.task_options, sequence=self.sequence, num_tasks=self.num_tasks,
-            splits=self.splits, model=self.model, seed=self.seed, num_trials=self.num_trials, epochs=self.epochs,
-            measures=bases, ewc_lambdas=self.ewc_lambdas, ewc_variant=self.ewc_variant, ewc_decay=self.ewc_decay,
-            normalization=self.normalization, batch_size=self.batch_size,
-            num_train_examples=self.num_train_examples, num_validation_examples=self.num_validation_examples,
-            num_importance_examples=self.num_importance_examples, evaluation_batch_size=self.evaluation_batch_size,
-            results_csv="sequential.csv", progress=self.progress,
-        )
+        return SequentialConfig(**self.run_values(), **self.sequence_values(), measures=bases,
+                                results_csv="sequential.csv")
 
 
 @dataclass

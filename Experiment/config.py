@@ -16,37 +16,20 @@ import WeightImportance
 from Experiment import thresholds as grids
 from Experiment.controls import base_measure
 from Runs import paths
-from Runs.records import (ConfigRecord, as_list, check_choices, check_int, check_number, check_optional_int,
-                          check_results_csv)
+from Runs.records import (ConfigRecord, RunFields, as_list, check_choices, check_int, check_number,
+                          check_optional_int, check_results_csv, values_of)
 from Runs.tensorboard import check_tensorboard
 from Schema import BASELINE_MEASURE, CONTROL_PREFIX, DEFAULT_TOLERANCE, NO_AGGREGATION, VARIANT_SEPARATOR, registry_name
 
 BACKENDS = ("local", "ray")
-# Fields that say how or how often to run, not what is measured: they may change between a run and its resumption.
-EXECUTION_FIELDS = ("num_trials", "backend", "ray_address", "num_cpus_per_trial", "num_gpus_per_trial",
-                    "progress", "verbose", "tensorboard_dir")
 
 
 @dataclass
-class ExperimentConfig(ConfigRecord):
-    """Everything that defines a thresholding experiment.
+class ThresholdingGrid:
+    """The curves a thresholding run measures and where on them (a field group of ``ExperimentConfig`` and of
+    ``Bridge.BridgeConfig``; ``Runs/records.py``).
 
     Attributes:
-        task: a task name (``Tasks.available_tasks()``, incl. ones added with ``Tasks.register_task``),
-            ``tfds:NAME`` for a TensorFlow Datasets image set, or ``"package.module:build_task"``, a function
-            ``build_task(seed=0, **options) -> Task`` in an importable module (docs/tasks.md, "Your own model
-            and data").
-        task_options: options passed to ``Tasks.get_task`` (e.g. ``{"labels": [0, 1]}``).
-        seed: seed of trial 0; trial k uses ``seed + k`` for the model's initialisation, the data order, the
-            ``random`` measure, tie-breaking and replacement noise.
-        num_trials: independent trials run by ``run_experiment``; all go to ``results_csv``, keyed by ``trial``.
-        epochs: training epochs.
-        measure_every: measure after every k-th epoch (epochs k, 2k, ...); the last epoch is always measured.
-        measures: registry names of importance measures, ``NAME@VARIANT`` for NAME with the options given under
-            that label (``fisher@sampled``, to compare estimators in one run), or ``shuffled:NAME`` (any label) for
-            its layer-shuffled control. ``random`` is always run as well. The label is the ``measure`` column.
-        measure_options: options per label, e.g. ``{"fisher": {"num_samples": 500}, "fisher@sampled": {"labels":
-            "sampled"}}``; a variant's options are its own (not merged with NAME's), a control uses its label's.
         aggregation_levels, aggregation_methods, scopes, orders: the grid (``Aggregation.LEVELS`` ...). At level
             ``weight`` there is nothing to aggregate and the method is recorded as ``none``.
         num_thresholds: thresholds per curve from 0 to 1 inclusive, used when ``thresholds`` is empty: the number of
@@ -61,46 +44,9 @@ class ExperimentConfig(ConfigRecord):
         thresholds: explicit fractions to remove, each in [0, 1]; overrides ``num_thresholds`` (spacing linear).
         parameters: which trainable tensors are ranked and replaced: ``all``, ``kernels`` (Dense and convolution
             kernels only) or ``no_normalization`` (``Aggregation.PARAMETERS``); fractions are of those.
-        save_importances: keep each measure's importances of each trial and measured epoch beside the results
-            (``results/foo_importances/trial_k/epoch_e/MEASURE.npz``; ``WeightImportance.load_importances``).
         replacement: ``noise`` or ``zero`` (``Aggregation.REPLACEMENTS``).
-        num_validation_examples: validation examples evaluated at each threshold (None: all).
-        validation_precision: None evaluates every validation example at every threshold; a number ``p > 0``
-            evaluates them in a seeded order (the trial's seed) and stops a row once the standard error of its mean
-            loss difference from the trained model, on the same examples, is at most ``p (chance_val_loss - L0)``
-            (``Experiment/budget.py``); the row records how many it used (``num_val_examples_used``). Part of a
-            run's identity; a configuration saved before the field existed reads as None (how it was run).
-        num_train_examples: training examples whose loss is recorded at each threshold (None: all; 0, the
-            default: none, ``loss`` and ``accuracy`` are NaN). The analysis ranks by the validation loss only, so the
-            training loss is off unless asked for; a configuration saved with another count resumes with it.
-        num_importance_examples: training examples given to the measures that need data (None: all).
-        batch_size: training batch size (None: the task's).
-        evaluation_batch_size: examples per compiled forward pass when evaluating.
-        num_threads: TensorFlow's intra-op threads for training and evaluation, which the numbers depend on by
-            round-off (``Runs/threads.py``). None: the count recorded beside the results when resuming; for a new
-            run, TensorFlow's default on this machine (its CPUs) with the local backend and
-            ``ceil(num_cpus_per_trial)`` on Ray. The count used is recorded, and a resumed run must use it.
-        results_csv: where rows are appended; the configuration goes to the same path with ``.json``. None:
-            ``results/<task>.csv``.
-        backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``).
-        progress: show tqdm progress bars.
-        verbose: show TensorFlow's start-up and retracing log lines in the notebook (``Runs.quiet``).
-        tensorboard_dir: a folder for a TensorBoard log of the run, one sub-folder per trial: training and
-            validation loss and accuracy per epoch, each measure's importance histograms per tensor at each measured
-            epoch, each curve's validation loss as it is measured (``Runs.tensorboard``; needs the ``tensorboard``
-            package). None: no log. How a run is watched, not what it measures: it may change on resume.
     """
 
-    EXECUTION_FIELDS = EXECUTION_FIELDS
-
-    task: str = "digits"
-    task_options: dict = field(default_factory=dict)
-    seed: int = 0
-    num_trials: int = 1
-    epochs: int = 3
-    measure_every: int = 1
-    measures: list = field(default_factory=lambda: ["magnitude", "fisher", "sign_flips"])
-    measure_options: dict = field(default_factory=dict)
     aggregation_levels: list = field(default_factory=lambda: ["weight", "unit"])
     aggregation_methods: list = field(default_factory=lambda: ["mean"])
     scopes: list = field(default_factory=lambda: ["layer"])
@@ -110,42 +56,17 @@ class ExperimentConfig(ConfigRecord):
     adaptive_tolerance: float = DEFAULT_TOLERANCE
     thresholds: list = field(default_factory=list)
     parameters: str = "all"
-    save_importances: bool = False
     replacement: str = "noise"
-    num_validation_examples: int | None = None
-    validation_precision: float | None = 0.01
-    num_train_examples: int | None = 0
-    num_importance_examples: int | None = 1000
-    batch_size: int | None = None
-    evaluation_batch_size: int = 1024
-    num_threads: int | None = None
-    results_csv: str | None = None
-    backend: str = "local"
-    ray_address: str | None = None
-    num_cpus_per_trial: float = 1.0
-    num_gpus_per_trial: float = 0.0
-    progress: bool = True
-    verbose: bool = False
-    tensorboard_dir: str | None = None
 
-    def __post_init__(self):
-        for name in ("measures", "aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
+    def grid_values(self) -> dict:
+        """This configuration's ``ThresholdingGrid`` values, by name."""
+        return values_of(self, ThresholdingGrid)
+
+    def check_grid(self) -> None:
+        """Lists made of single values, then a ValueError for a grid value that is not valid, naming the valid ones."""
+        for name in ("aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
             setattr(self, name, as_list(name, getattr(self, name)))
-        if self.results_csv is None:
-            self.results_csv = paths.default_results_csv(str(self.task))
-        self.task_options = dict(self.task_options or {})
-        self.measure_options = {k: dict(v) for k, v in (self.measure_options or {}).items()}
-        self._validate()
-
-    # -- validation ------------------------------------------------------------------------------------------
-    def _validate(self) -> None:
-        Tasks.check_task_options(self.task, self.task_options)  # a clear error for an unknown task or option
-        for name in ("seed", "num_trials", "epochs", "measure_every", "num_thresholds", "evaluation_batch_size"):
-            check_int(name, getattr(self, name), minimum=0 if name == "seed" else 1)
-        if self.measure_every > self.epochs:
-            raise ValueError(f"measure_every ({self.measure_every}) is larger than epochs ({self.epochs}), so no epoch "
-                             "but the last would be measured; use a value from 1 to epochs.")
-        check_optional_int("num_threads", self.num_threads, minimum=1)
+        check_int("num_thresholds", self.num_thresholds, minimum=1)
         if self.threshold_spacing not in grids.SPACINGS:
             raise ValueError(f"Unknown threshold_spacing {self.threshold_spacing!r}; valid: {list(grids.SPACINGS)}.")
         if self.thresholds and self.threshold_spacing != "linear":
@@ -158,9 +79,109 @@ class ExperimentConfig(ConfigRecord):
         check_number("adaptive_tolerance", self.adaptive_tolerance, minimum=0)
         if self.parameters not in Aggregation.PARAMETERS:
             raise ValueError(f"Unknown parameters {self.parameters!r}; valid: {list(Aggregation.PARAMETERS)}.")
-        for name in ("num_validation_examples", "num_importance_examples", "batch_size"):
-            check_optional_int(name, getattr(self, name), minimum=1)
-        check_optional_int("num_train_examples", self.num_train_examples, minimum=0)
+        for name, valid in (("aggregation_levels", Aggregation.LEVELS), ("aggregation_methods", Aggregation.METHODS),
+                            ("scopes", Aggregation.SCOPES), ("orders", Aggregation.ORDERS)):
+            check_choices(name, getattr(self, name), valid)
+        if self.replacement not in Aggregation.REPLACEMENTS:
+            raise ValueError(f"Unknown replacement {self.replacement!r}; valid: {list(Aggregation.REPLACEMENTS)}.")
+        for threshold in self.thresholds:
+            if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+                raise ValueError(f"thresholds must be fractions in [0, 1]; got {threshold!r}.")
+
+    def threshold_values(self) -> list[float]:
+        """The fractions every curve measures, sorted: ``thresholds`` if given, else ``num_thresholds`` spaced as
+        ``threshold_spacing`` says; for ``adaptive``, the starting fractions (the others depend on the curve)."""
+        if self.thresholds:
+            return sorted({float(t) for t in self.thresholds})
+        if self.threshold_spacing == "adaptive":
+            return list(grids.ADAPTIVE_START)
+        return getattr(grids, self.threshold_spacing)(self.num_thresholds)
+
+    def aggregations(self) -> list[tuple[str, str]]:
+        """(level, method) pairs; level ``weight`` has the single method ``none``."""
+        pairs = []
+        for level in self.aggregation_levels:
+            methods = [NO_AGGREGATION] if level == "weight" else self.aggregation_methods
+            pairs.extend((level, method) for method in methods)
+        return pairs
+
+
+
+@dataclass
+class ExperimentConfig(RunFields, ThresholdingGrid, ConfigRecord):
+    """Everything that defines a thresholding experiment: the fields of ``Runs.records.RunFields`` and of
+    ``ThresholdingGrid`` (documented there) and the ones below.
+
+    ``task`` is a task name (``Tasks.available_tasks()``, incl. ones added with ``Tasks.register_task``),
+    ``tfds:NAME`` for a TensorFlow Datasets image set, or ``"package.module:build_task"``, a function
+    ``build_task(seed=0, **options) -> Task`` in an importable module (docs/tasks.md, "Your own model and data").
+    The trial's seed also seeds the ``random`` measure, tie-breaking and the replacement noise.
+
+    Attributes:
+        measure_every: measure after every k-th epoch (epochs k, 2k, ...); the last epoch is always measured.
+        measures: registry names of importance measures, ``NAME@VARIANT`` for NAME with the options given under
+            that label (``fisher@sampled``, to compare estimators in one run), or ``shuffled:NAME`` (any label) for
+            its layer-shuffled control. ``random`` is always run as well. The label is the ``measure`` column.
+        measure_options: options per label, e.g. ``{"fisher": {"num_samples": 500}, "fisher@sampled": {"labels":
+            "sampled"}}``; a variant's options are its own (not merged with NAME's), a control uses its label's.
+        save_importances: keep each measure's importances of each trial and measured epoch beside the results
+            (``results/foo_importances/trial_k/epoch_e/MEASURE.npz``; ``WeightImportance.load_importances``).
+        validation_precision: None evaluates every validation example at every threshold; a number ``p > 0``
+            evaluates them in a seeded order (the trial's seed) and stops a row once the standard error of its mean
+            loss difference from the trained model, on the same examples, is at most ``p (chance_val_loss - L0)``
+            (``Experiment/budget.py``); the row records how many it used (``num_val_examples_used``). Part of a
+            run's identity; a configuration saved before the field existed reads as None (how it was run).
+        num_train_loss_examples: training examples whose loss is recorded at each threshold (None: all; 0, the
+            default: none, ``loss`` and ``accuracy`` are NaN). The analysis ranks by the validation loss only, so the
+            training loss is off unless asked for; a configuration saved with another count resumes with it. Saved
+            configurations and dicts name it ``num_train_examples`` (its name until that name was given the one
+            meaning it has in the other studies: the examples trained on); they are read as this field.
+        num_importance_examples: as in ``RunFields``; default 1000.
+        results_csv: where rows are appended; the configuration goes to the same path with ``.json``. None:
+            ``results/<task>.csv``.
+        backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``). With
+            Ray, ``num_threads=None`` means ``ceil(num_cpus_per_trial)`` for a new run.
+        verbose: show TensorFlow's start-up and retracing log lines in the notebook (``Runs.quiet``).
+        tensorboard_dir: a folder for a TensorBoard log of the run, one sub-folder per trial: training and
+            validation loss and accuracy per epoch, each measure's importance histograms per tensor at each measured
+            epoch, each curve's validation loss as it is measured (``Runs.tensorboard``; needs the ``tensorboard``
+            package). None: no log. How a run is watched, not what it measures: it may change on resume.
+    """
+
+    RENAMED = {"num_train_examples": "num_train_loss_examples"}
+
+    measure_every: int = 1
+    measures: list = field(default_factory=lambda: ["magnitude", "fisher", "sign_flips"])
+    measure_options: dict = field(default_factory=dict)
+    save_importances: bool = False
+    validation_precision: float | None = 0.01
+    num_train_loss_examples: int | None = 0
+    num_importance_examples: int | None = 1000
+    results_csv: str | None = None
+    backend: str = "local"
+    ray_address: str | None = None
+    num_cpus_per_trial: float = 1.0
+    num_gpus_per_trial: float = 0.0
+    verbose: bool = False
+    tensorboard_dir: str | None = None
+
+    def __post_init__(self):
+        self.measures = as_list("measures", self.measures)
+        if self.results_csv is None:
+            self.results_csv = paths.default_results_csv(str(self.task))
+        self.measure_options = {k: dict(v) for k, v in (self.measure_options or {}).items()}
+        self._validate()
+
+    # -- validation ------------------------------------------------------------------------------------------
+    def _validate(self) -> None:
+        self.check_run_fields()
+        Tasks.check_task_options(self.task, self.task_options)  # a clear error for an unknown task or option
+        check_int("measure_every", self.measure_every, minimum=1)
+        if self.measure_every > self.epochs:
+            raise ValueError(f"measure_every ({self.measure_every}) is larger than epochs ({self.epochs}), so no epoch "
+                             "but the last would be measured; use a value from 1 to epochs.")
+        self.check_grid()
+        check_optional_int("num_train_loss_examples", self.num_train_loss_examples, minimum=0)
         if self.validation_precision is not None:
             check_number("validation_precision", self.validation_precision, minimum=0)
             if self.validation_precision == 0:
@@ -181,14 +202,6 @@ class ExperimentConfig(ConfigRecord):
             raise ValueError(f"measures lists a measure twice: {self.measures}.")
         for label, options in self.measure_options.items():
             WeightImportance.get_measure(registry_name(label), **options)  # raises on an unknown measure or option
-        for name, valid in (("aggregation_levels", Aggregation.LEVELS), ("aggregation_methods", Aggregation.METHODS),
-                            ("scopes", Aggregation.SCOPES), ("orders", Aggregation.ORDERS)):
-            check_choices(name, getattr(self, name), valid)
-        if self.replacement not in Aggregation.REPLACEMENTS:
-            raise ValueError(f"Unknown replacement {self.replacement!r}; valid: {list(Aggregation.REPLACEMENTS)}.")
-        for threshold in self.thresholds:
-            if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-                raise ValueError(f"thresholds must be fractions in [0, 1]; got {threshold!r}.")
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown backend {self.backend!r}; valid: {list(BACKENDS)}.")
         check_number("num_cpus_per_trial", self.num_cpus_per_trial, minimum=0)
@@ -222,15 +235,6 @@ class ExperimentConfig(ConfigRecord):
         return found
 
     # -- derived values ---------------------------------------------------------------------------------------
-    def threshold_values(self) -> list[float]:
-        """The fractions every curve measures, sorted: ``thresholds`` if given, else ``num_thresholds`` spaced as
-        ``threshold_spacing`` says; for ``adaptive``, the starting fractions (the others depend on the curve)."""
-        if self.thresholds:
-            return sorted({float(t) for t in self.thresholds})
-        if self.threshold_spacing == "adaptive":
-            return list(grids.ADAPTIVE_START)
-        return getattr(grids, self.threshold_spacing)(self.num_thresholds)
-
     def measured_epochs(self) -> list[int]:
         """Epochs (1-based counts of finished epochs) after which the grid is measured."""
         epochs = {e for e in range(1, self.epochs + 1) if e % self.measure_every == 0}
@@ -240,15 +244,4 @@ class ExperimentConfig(ConfigRecord):
         """The measures run: the configured ones with ``random`` first if it was not listed."""
         names = list(self.measures)
         return names if BASELINE_MEASURE in names else [BASELINE_MEASURE, *names]
-
-    def aggregations(self) -> list[tuple[str, str]]:
-        """(level, method) pairs; level ``weight`` has the single method ``none``."""
-        pairs = []
-        for level in self.aggregation_levels:
-            methods = [NO_AGGREGATION] if level == "weight" else self.aggregation_methods
-            pairs.extend((level, method) for method in methods)
-        return pairs
-
-    def trial_seed(self, trial: int) -> int:
-        return self.seed + trial
 

@@ -87,7 +87,7 @@ class _Trial:
         self.callbacks = [callback for measure in self.measures.values() for callback in measure.callbacks()]
         classification = self.task.num_classes is not None
         validation = tuple(a[: config.num_validation_examples] for a in self.task.validation)
-        train_subset = tuple(a[: config.num_train_examples] for a in self.task.train)
+        train_subset = tuple(a[: config.num_train_loss_examples] for a in self.task.train)
         # With validation_precision a row may use a prefix of the examples, so they are put in a seeded order.
         self.per_example = config.validation_precision is not None
         self.evaluate_validation = Evaluator(self.model, self.task.loss, validation, config.evaluation_batch_size,

@@ -1,5 +1,13 @@
 """Configuration records shared by the runners: validation helpers for flat dataclasses of plain values, a JSON
-round trip, and the check that a resumed run has the configuration its results were made with.
+round trip, the check that a resumed run has the configuration its results were made with, and the fields every
+study has (``RunFields``).
+
+A study's configuration is composed of field groups, each defined once where it belongs and documented there:
+``RunFields`` here (what every study has), ``Experiment.config.ThresholdingGrid`` (the curves measured) and
+``SequentialLearning.config.SequenceSettings`` (the task sequence and the EWC sweep). ``ExperimentConfig`` is
+``RunFields`` + ``ThresholdingGrid`` + its own fields, ``SequentialConfig`` is ``RunFields`` + ``SequenceSettings`` +
+its own, and ``Bridge.BridgeConfig`` is all three groups + its own, so no configuration restates another's fields.
+A field has one meaning in every configuration that has it; a study may give it another default.
 """
 
 from __future__ import annotations
@@ -9,6 +17,12 @@ import json
 from pathlib import Path
 
 from Runs.files import write_atomically
+
+# Fields that say how to run, not what is measured: they may change between a run and its resumption. One list for
+# every study (a study without one of them has nothing to ignore). Everything else is identity, including
+# ``evaluation_batch_size`` and ``num_threads``, which the numbers depend on by round-off.
+EXECUTION_FIELDS = ("num_trials", "backend", "ray_address", "num_cpus_per_trial", "num_gpus_per_trial", "progress",
+                    "verbose", "tensorboard_dir")
 
 
 def check_int(name: str, value, minimum: int) -> None:
@@ -61,8 +75,11 @@ class ConfigRecord:
     read from (the task option ``data_dir``); ``FIELD.KEY`` names a key of a dict field.
     """
 
-    EXECUTION_FIELDS: tuple[str, ...] = ()
+    EXECUTION_FIELDS: tuple[str, ...] = EXECUTION_FIELDS
     RECORDED_ONLY: tuple[str, ...] = ("results_csv", "task_options.data_dir")
+    # Fields renamed since configurations were first saved: old name -> new name. A saved configuration (or a dict)
+    # with the old name is read under the new one; a notebook given the old name is refused (``from_namespace``).
+    RENAMED: dict[str, str] = {}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -72,11 +89,29 @@ class ConfigRecord:
 
     @classmethod
     def from_dict(cls, values: dict):
+        values = dict(values)
+        for old, new in cls.RENAMED.items():
+            if old in values:
+                if new in values:
+                    raise ValueError(f"{old} was renamed {new}, and both are given ({old}={values[old]!r}, "
+                                     f"{new}={values[new]!r}); give {new} only.")
+                values[new] = values.pop(old)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"Unknown configuration field(s) {unknown}; valid: {sorted(names)}.")
         return cls(**values)
+
+    @classmethod
+    def from_namespace(cls, namespace: dict):
+        """The configuration of every field's value in ``namespace`` (a notebook's ``globals()``, where each field is
+        a parameter); a ValueError naming a parameter given under a name it no longer has (papermill would otherwise
+        set an unused variable and the run would silently use the default)."""
+        renamed = [f"{old} (now {new})" for old, new in cls.RENAMED.items() if old in namespace]
+        if renamed:
+            raise ValueError(f"{cls.__name__} has no parameter {', '.join(renamed)}; pass the new name, e.g. "
+                             f"papermill -p {next(iter(cls.RENAMED.values()))} ...")
+        return cls(**{f.name: namespace[f.name] for f in dataclasses.fields(cls)})
 
     @classmethod
     def load(cls, path: str | Path):
@@ -114,3 +149,58 @@ def _identity(values: dict, ignored: tuple[str, ...]) -> dict:
         elif isinstance(values.get(field_name), dict):
             values[field_name].pop(key, None)
     return values
+
+
+@dataclasses.dataclass
+class RunFields:
+    """The fields every study has (``ExperimentConfig``, ``SequentialConfig``, ``BridgeConfig``), one meaning each.
+
+    Attributes:
+        task: the task (``Tasks.available_tasks()``; which other kinds a study takes, its configuration says).
+        task_options: options passed to ``Tasks.get_task`` (e.g. ``{"labels": [0, 1]}``).
+        seed: seed of trial 0; trial k uses ``seed + k`` for everything random in it (the model's initialisation,
+            the data order, the measures' seeds, ...).
+        num_trials: independent trials; all go to the study's files, keyed by ``trial``.
+        epochs: training epochs (per task, in a sequence).
+        batch_size: training batch size (None: the task's).
+        num_validation_examples: validation examples evaluated (per task; None: all).
+        num_importance_examples: training examples given to the measures that need data (None: all).
+        evaluation_batch_size: examples per compiled forward pass when evaluating (identity: the losses depend on
+            it by round-off).
+        num_threads: TensorFlow's intra-op threads, which the numbers depend on by round-off (``Runs/threads.py``).
+            None: the count recorded beside the results when resuming, else TensorFlow's default on this machine
+            (its CPUs). The count used is recorded, and a resumed run must use it.
+        progress: show tqdm progress bars.
+    """
+
+    task: str = "digits"
+    task_options: dict = dataclasses.field(default_factory=dict)
+    seed: int = 0
+    num_trials: int = 1
+    epochs: int = 3
+    batch_size: int | None = None
+    num_validation_examples: int | None = None
+    num_importance_examples: int | None = 500
+    evaluation_batch_size: int = 1024
+    num_threads: int | None = None
+    progress: bool = True
+
+    def trial_seed(self, trial: int) -> int:
+        return self.seed + trial
+
+    def run_values(self) -> dict:
+        """This configuration's ``RunFields`` values, by name (to build another study's configuration from)."""
+        return values_of(self, RunFields)
+
+    def check_run_fields(self) -> None:
+        """A ValueError for a ``RunFields`` value out of range (the task and its options are the study's to check)."""
+        self.task_options = dict(self.task_options or {})
+        for name in ("seed", "num_trials", "epochs", "evaluation_batch_size"):
+            check_int(name, getattr(self, name), minimum=0 if name == "seed" else 1)
+        for name in ("batch_size", "num_validation_examples", "num_importance_examples", "num_threads"):
+            check_optional_int(name, getattr(self, name), minimum=1)
+
+
+def values_of(config, group) -> dict:
+    """``config``'s values of the fields of the dataclass ``group``, by name."""
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(group)}

@@ -46,8 +46,8 @@ class Scale:
     Attributes:
         name: ``full`` or ``quick``.
         num_training_examples: examples the model is trained on (one pass) before it is thresholded.
-        num_validation_examples, num_train_examples: the examples evaluated at every threshold (the runner's
-            ``num_validation_examples`` and ``num_train_examples``).
+        num_validation_examples, num_train_loss_examples: the examples evaluated at every threshold (the runner's
+            ``num_validation_examples`` and ``num_train_loss_examples``).
         num_importance_examples: examples given to measures that need data.
         num_thresholds: thresholds of the evaluation grid and of the comparison with the original approach.
         num_original_repeats: interleaved repeats of (runner grid, original grid).
@@ -62,7 +62,7 @@ class Scale:
     name: str
     num_training_examples: int
     num_validation_examples: int
-    num_train_examples: int
+    num_train_loss_examples: int
     num_importance_examples: int
     num_thresholds: int
     num_original_repeats: int
@@ -74,11 +74,11 @@ class Scale:
     num_tracker_pairs: int
 
 
-FULL = Scale("full", num_training_examples=15_000, num_validation_examples=2000, num_train_examples=1000,
+FULL = Scale("full", num_training_examples=15_000, num_validation_examples=2000, num_train_loss_examples=1000,
              num_importance_examples=1000, num_thresholds=11, num_original_repeats=2, num_scaling_thresholds=4,
              num_scaling_repeats=3, num_fisher_examples=256, num_fisher_repeats=3, tracker_epoch_fraction=0.25,
              num_tracker_pairs=6)
-QUICK = Scale("quick", num_training_examples=1280, num_validation_examples=256, num_train_examples=128,
+QUICK = Scale("quick", num_training_examples=1280, num_validation_examples=256, num_train_loss_examples=128,
               num_importance_examples=128, num_thresholds=3, num_original_repeats=1, num_scaling_thresholds=2,
               num_scaling_repeats=1, num_fisher_examples=32, num_fisher_repeats=1, tracker_epoch_fraction=0.01,
               num_tracker_pairs=1)
@@ -162,7 +162,7 @@ class Context:
         if self.task.name != TASK:
             self.scale = _clipped(scale, self.task)
         self.validation = tuple(a[: self.scale.num_validation_examples] for a in self.task.validation)
-        self.train_subset = tuple(a[: self.scale.num_train_examples] for a in self.task.train)
+        self.train_subset = tuple(a[: self.scale.num_train_loss_examples] for a in self.task.train)
         self.importance_data = tuple(a[: self.scale.num_importance_examples] for a in self.task.train)
         self.classification = self.task.num_classes is not None
         self._model: keras.Model | None = None
@@ -225,7 +225,7 @@ class Context:
             "num_trainable_parameters": int(sum(np.prod(w.shape) for w in self.model.trainable_weights)),
             "scale": asdict(self.scale),
             "num_validation_examples": int(len(self.validation[0])),
-            "num_train_examples": int(len(self.train_subset[0])),
+            "num_train_loss_examples": int(len(self.train_subset[0])),
             "training": self.training,
             "notes": self.notes,
         }
@@ -234,7 +234,7 @@ class Context:
         """A runner configuration on this context's task and subsets (progress bars off)."""
         values = dict(
             task=self.task.name, seed=self.seed, epochs=1, num_validation_examples=self.scale.num_validation_examples,
-            validation_precision=None, num_train_examples=self.scale.num_train_examples,
+            validation_precision=None, num_train_loss_examples=self.scale.num_train_loss_examples,
             num_importance_examples=self.scale.num_importance_examples, aggregation_levels=["weight"],
             scopes=["layer"], orders=["least"], num_thresholds=self.scale.num_thresholds,
             results_csv=str(Path(self.directory.name) / "results.csv"), progress=False,
@@ -249,7 +249,7 @@ def _clipped(scale: Scale, task) -> Scale:
         scale,
         num_training_examples=min(scale.num_training_examples, num_train),
         num_validation_examples=min(scale.num_validation_examples, num_validation),
-        num_train_examples=min(scale.num_train_examples, num_train),
+        num_train_loss_examples=min(scale.num_train_loss_examples, num_train),
         num_importance_examples=min(scale.num_importance_examples, num_train),
         num_fisher_examples=min(scale.num_fisher_examples, num_train),
     )

@@ -42,7 +42,7 @@ from Runs.training import fit_epoch
 CURVE = ["measure", "aggregation_level", "aggregation_method", "scope", "order"]
 LIMIT = 0.01
 # Full evaluation: the defaults before the evaluation budget.
-FULL = {"validation_precision": None, "num_train_examples": 1000}
+FULL = {"validation_precision": None, "num_train_loss_examples": 1000}
 
 
 def train(config: ExperimentConfig):
@@ -67,7 +67,7 @@ def run_grid(task, measures, config: ExperimentConfig) -> tuple[pd.DataFrame, fl
     validation = tuple(a[: config.num_validation_examples] for a in task.validation)
     evaluate_validation = Evaluator(task.model, task.loss, validation, config.evaluation_batch_size, classification,
                                     order_seed=seed if config.validation_precision is not None else None)
-    evaluate_train = Evaluator(task.model, task.loss, tuple(a[: config.num_train_examples] for a in task.train),
+    evaluate_train = Evaluator(task.model, task.loss, tuple(a[: config.num_train_loss_examples] for a in task.train),
                                config.evaluation_batch_size, classification)
     rows: list[dict] = []
     grid = EpochGrid(config, 0, config.epochs, task.name, task.model, measures,
@@ -94,7 +94,7 @@ def measure_task(task_name: str, epochs: int, precisions: list[float], repeats: 
         base = dict(task=task_name, epochs=epochs, progress=False, results_csv=f"{folder}/r.csv")
         configs = {"full": ExperimentConfig(**base, **FULL)}
         for p in precisions:
-            configs[f"p={p:g}"] = ExperimentConfig(**base, validation_precision=p, num_train_examples=0)
+            configs[f"p={p:g}"] = ExperimentConfig(**base, validation_precision=p, num_train_loss_examples=0)
         task, measures, training_seconds = train(configs["full"])
         results: dict[str, dict] = {}
         full_rows = None
@@ -103,7 +103,7 @@ def measure_task(task_name: str, epochs: int, precisions: list[float], repeats: 
                 rows, seconds, grid = run_grid(task, measures, config)
                 entry = results.setdefault(name, {"grid_seconds": [], "validation_precision":
                                                   config.validation_precision,
-                                                  "num_train_examples": config.num_train_examples})
+                                                  "num_train_loss_examples": config.num_train_loss_examples})
                 entry["grid_seconds"].append(seconds)
                 entry.update(num_evaluations=grid.num_evaluations, num_examples_evaluated=grid.num_examples_evaluated,
                              num_rows=len(rows))

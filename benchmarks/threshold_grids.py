@@ -55,7 +55,7 @@ def curves(task, grid: tuple[str, int], num_validation: int, num_importance: int
         config = ExperimentConfig(task=task.name, measures=MEASURES, aggregation_levels=["weight"],
                                   orders=["least", "most"], threshold_spacing=spacing, num_thresholds=count,
                                   num_validation_examples=num_validation, validation_precision=None,
-                                  num_train_examples=0,
+                                  num_train_loss_examples=0,
                                   num_importance_examples=num_importance, progress=False,
                                   results_csv=f"{folder}/grid.csv")
     validation = tuple(a[:num_validation] for a in task.validation)

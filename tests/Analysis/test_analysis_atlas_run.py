@@ -31,7 +31,7 @@ def digits_run(tmp_path_factory):
     results = tmp_path_factory.mktemp("atlas") / "digits.csv"
     config = ExperimentConfig(task="digits", epochs=1, measures=["magnitude", "fisher"], aggregation_levels=["weight"],
                               thresholds=list(FRACTIONS), save_importances=True, num_validation_examples=128,
-                              num_train_examples=0, num_importance_examples=128, results_csv=str(results),
+                              num_train_loss_examples=0, num_importance_examples=128, results_csv=str(results),
                               progress=False)
     run_experiment(config)
     return config, results

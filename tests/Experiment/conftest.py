@@ -16,7 +16,7 @@ def small_config(results_csv, **changes) -> ExperimentConfig:
     values = dict(
         task="digits", seed=0, epochs=2, measure_every=1, measures=["magnitude", "fisher", "sign_flips"],
         aggregation_levels=["weight", "unit"], aggregation_methods=["mean"], scopes=["layer"], orders=["least"],
-        num_thresholds=6, num_validation_examples=200, num_train_examples=200, num_importance_examples=200,
+        num_thresholds=6, num_validation_examples=200, num_train_loss_examples=200, num_importance_examples=200,
         results_csv=str(results_csv), progress=False,
     )
     values.update(changes)

@@ -87,7 +87,7 @@ def test_the_notebook_shows_the_warning(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(tmp_path / "out.ipynb"),
          "-p", "num_trials", "1", "--cwd",
-         str(tmp_path), "-p", "task", "frozen:build_task", "-p", "epochs", "1", "-p", "num_train_examples", "100",
+         str(tmp_path), "-p", "task", "frozen:build_task", "-p", "epochs", "1", "-p", "num_train_loss_examples", "100",
          "-p", "num_validation_examples", "100", "-p", "results_csv", "results/frozen.csv", "-p", "progress", "False",
          "-y", "measures: [magnitude]", "-y", "aggregation_levels: [weight]", "-y", "orders: [least]",
          "-p", "num_thresholds", "3"],

@@ -32,7 +32,7 @@ def test_main_notebook_runs_headless_quietly_and_is_analysed(tmp_path):
         [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(tmp_path / "out.ipynb"),
          "-p", "num_trials", "1",
          "--cwd", str(ROOT), "-p", "epochs", "3", "-p", "results_csv", str(results),
-         "-p", "num_validation_examples", "100", "-p", "num_train_examples", "100",
+         "-p", "num_validation_examples", "100", "-p", "num_train_loss_examples", "100",
          "-y", "measures: [magnitude, fisher, sign_flips]", "-y", "aggregation_levels: [weight]",
          "-p", "threshold_spacing", "adaptive", "-p", "num_thresholds", "6", "-p", "parameters", "kernels",
          "-y", "scopes: [layer, tensor]"],
@@ -72,5 +72,5 @@ def test_notebook_parameters_are_configuration_fields():
     fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
     assert names <= fields, names - fields
     assert {"task", "seed", "epochs", "measure_every", "measures", "aggregation_levels", "aggregation_methods",
-            "scopes", "orders", "num_thresholds", "replacement", "num_validation_examples", "num_train_examples",
+            "scopes", "orders", "num_thresholds", "replacement", "num_validation_examples", "num_train_loss_examples",
             "results_csv", "num_trials", "backend", "ray_address"} <= names

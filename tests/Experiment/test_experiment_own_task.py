@@ -51,7 +51,7 @@ def run_notebook(folder: Path, *parameters: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(folder / "out.ipynb"),
          "-p", "num_trials", "1", "--cwd",
-         str(folder), "-p", "task", "mymod:build_task", "-p", "epochs", "1", "-p", "num_train_examples", "100",
+         str(folder), "-p", "task", "mymod:build_task", "-p", "epochs", "1", "-p", "num_train_loss_examples", "100",
          "-p", "num_validation_examples", "100", "-p", "results_csv", "results/own.csv", "-p", "progress", "False",
          "-y", "measures: [magnitude]", "-y", "aggregation_levels: [weight]", "-y", "orders: [least]",
          "-p", "num_thresholds", "3", *parameters],
@@ -78,7 +78,7 @@ def test_a_task_from_the_users_module_runs_on_ray(user_folder, monkeypatch):
     monkeypatch.syspath_prepend(str(user_folder))
     assert str(user_folder / "mymod.py") in runtime_env("mymod:build_task")["py_modules"]
     config = ExperimentConfig(task="mymod:build_task", epochs=1, measures=["magnitude"],
-                              aggregation_levels=["weight"], num_thresholds=3, num_train_examples=100,
+                              aggregation_levels=["weight"], num_thresholds=3, num_train_loss_examples=100,
                               num_validation_examples=100, results_csv="results/ray.csv", progress=False,
                               num_cpus_per_trial=1)
     results = pd.read_csv(run_trials(config, num_trials=2, backend="ray"))

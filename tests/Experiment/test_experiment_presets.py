@@ -43,7 +43,7 @@ def test_every_field_of_a_preset_is_a_valid_configuration_field(path):
     assert (config.aggregation_levels, config.aggregation_methods, config.scopes, config.orders, config.replacement) \
         == (["weight", "unit", "filter"], ["mean"], ["layer"], ["least"], "noise")
     assert sorted(config.measures) == ["fisher", "momentum_changes", "sign_flips", "weight_change"]
-    assert config.num_train_examples is None and config.num_validation_examples is None
+    assert config.num_train_loss_examples is None and config.num_validation_examples is None
 
 
 def test_the_presets_differ_in_their_task_alone():
@@ -56,7 +56,7 @@ def test_the_presets_differ_in_their_task_alone():
 
 def test_the_fashion_mnist_preset_runs_small(tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    overrides = {"num_trials": 1, "epochs": 1, "measure_every": 1, "num_train_examples": 256,
+    overrides = {"num_trials": 1, "epochs": 1, "measure_every": 1, "num_train_loss_examples": 256,
                  "num_validation_examples": 128, "num_importance_examples": 64, "num_thresholds": 3,
                  "progress": False, "results_csv": "results/preset.csv"}
     command = [sys.executable, "-m", "papermill", str(ROOT / "main.ipynb"), str(tmp_path / "out.ipynb"),

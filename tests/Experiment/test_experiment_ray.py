@@ -25,7 +25,7 @@ FLOAT_COLUMNS = ["threshold", "fraction_removed", "loss", "accuracy", "val_loss"
 
 def tiny_config(make_config, results_csv, **changes):
     return make_config(results_csv, epochs=1, measures=["magnitude"], aggregation_levels=["weight"],
-                       num_thresholds=3, num_validation_examples=100, num_train_examples=50,
+                       num_thresholds=3, num_validation_examples=100, num_train_loss_examples=50,
                        num_importance_examples=50, **changes)
 
 

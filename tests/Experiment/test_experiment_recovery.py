@@ -31,7 +31,7 @@ KEYS = list(THRESHOLDING_KEY_COLUMNS)
 def tiny_config(make_config, results_csv, **changes) -> ExperimentConfig:
     """2 epochs x (random, sign_flips) x weight level x 3 thresholds: 12 rows; sign_flips has tracker state."""
     values = dict(epochs=2, measures=["sign_flips"], aggregation_levels=["weight"], num_thresholds=3,
-                  num_validation_examples=100, num_train_examples=100, num_importance_examples=100)
+                  num_validation_examples=100, num_train_loss_examples=100, num_importance_examples=100)
     values.update(changes)
     return make_config(results_csv, **values)
 

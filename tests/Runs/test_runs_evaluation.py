@@ -134,7 +134,7 @@ def test_a_thresholding_run_records_the_binary_accuracy(tmp_path):
     Tasks.register_task("binary_digits", build_binary_digits)
     try:
         config = ExperimentConfig(task="binary_digits", epochs=1, measures=["magnitude"],
-                                  aggregation_levels=["weight"], num_thresholds=2, num_train_examples=100,
+                                  aggregation_levels=["weight"], num_thresholds=2, num_train_loss_examples=100,
                                   results_csv=str(tmp_path / "binary.csv"), progress=False)
         run_experiment(config)
     finally:

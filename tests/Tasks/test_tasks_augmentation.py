@@ -118,7 +118,7 @@ def _config(path):
 
     return ExperimentConfig(task="digits", task_options={"augmentation": AUGMENTATION}, epochs=2,
                             measures=["magnitude", "sign_flips"], aggregation_levels=["weight"], num_thresholds=4,
-                            num_train_examples=100, num_validation_examples=200, num_importance_examples=100,
+                            num_train_loss_examples=100, num_validation_examples=200, num_importance_examples=100,
                             results_csv=str(path), progress=False)
 
 

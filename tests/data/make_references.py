@@ -24,7 +24,7 @@ THRESHOLDING = dict(
     measures=["magnitude", "fisher", "sign_flips", "si", "shuffled:fisher"],
     aggregation_levels=["weight", "unit"], aggregation_methods=["mean"], scopes=["layer", "model"],
     orders=["least", "most"], num_thresholds=5, num_validation_examples=200, validation_precision=None,
-    num_train_examples=200,
+    num_train_loss_examples=200,
     num_importance_examples=200, progress=False,
 )
 SEQUENTIAL = dict(
