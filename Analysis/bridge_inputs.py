@@ -37,7 +37,7 @@ def declared_primary(results_dir) -> tuple[dict, str]:
     the defaults, and says so."""
     path = config_path(Path(results_dir) / THRESHOLDING_CSV)
     if not path.is_file():
-        return dict(BRIDGE_PRIMARY), f"the default ({path} does not exist)"
+        return dict(BRIDGE_PRIMARY), f"the default, as {path} does not exist"
     try:
         values = json.loads(path.read_text())
     except (OSError, ValueError) as error:
@@ -45,7 +45,7 @@ def declared_primary(results_dir) -> tuple[dict, str]:
     if not isinstance(values, dict):
         raise ValueError(f"{path} holds a {type(values).__name__}, not a configuration object.")
     if not set(BRIDGE_PRIMARY) & set(values):
-        return dict(BRIDGE_PRIMARY), f"the default ({path} was written before a study declared one)"
+        return dict(BRIDGE_PRIMARY), f"the default, as {path} was written before a study declared one"
     return {name: values.get(name, default) for name, default in BRIDGE_PRIMARY.items()}, f"declared in {path}"
 
 

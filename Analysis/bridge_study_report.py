@@ -162,8 +162,8 @@ def primary_text(study: BridgeStudy) -> list[str]:
     r, primary = primary_row(study.correlations), study.primary
     confidence = study.options.get("confidence", 0.95)
     where = describe({key: r[key] for key in SETTING_KEYS[2:]})
-    return [f"Primary test ({primary.source}): {primary.describe()} ({where}; {int(r['num_measures'])} measures, "
-            f"{int(r['num_trials'])} trials).",
+    return [f"Primary test: {primary.describe()} ({where}; {int(r['num_measures'])} measures, "
+            f"{int(r['num_trials'])} trials); the hypothesis is {primary.source}.",
             f"Per-trial Spearman ρ = {r['per_trial_spearman']:.2f}, {100 * confidence:g} % interval "
             f"[{r['per_trial_ci_low']:.2f}, {r['per_trial_ci_high']:.2f}] (t-interval on Fisher's z), "
             f"p = {r['per_trial_p_raw']:.2g} (one-sample t-test of z; the one primary test, not adjusted).",
@@ -224,7 +224,7 @@ def run_bridge_study(results_dir, out_dir, tolerance: float = DEFAULT_TOLERANCE,
     hypothesis = Primary.from_record(declared, source)
     if primary is not None and {**declared, **primary} != declared:
         hypothesis = Primary.from_record({**declared, **primary}, f"given at analysis, not the declared one "
-                                                                  f"({hypothesis.describe()}; {source})")
+                                                                  f"({hypothesis.describe()}: {source})")
     study = bridge_study(*load_bridge(results_dir), tolerance=tolerance, confidence=confidence,
                          num_resamples=num_resamples, seed=seed, primary=hypothesis)
     if study.correlations.empty:

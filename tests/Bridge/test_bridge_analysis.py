@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -144,8 +147,8 @@ def test_the_report_leads_with_the_declared_primary_test(tmp_path):
     assert primary["per_trial_spearman"].iloc[0] == pytest.approx(np.tanh(z.mean()))
     assert primary["per_trial_p_raw"].iloc[0] == pytest.approx(stats.ttest_1samp(z, 0).pvalue)
     text = format_bridge_study(study)
-    assert text.startswith(f"Primary test (declared in {folder / 'thresholding.json'}): auc_most at weight level "
-                           "against average_accuracy")
+    assert text.startswith("Primary test: auc_most at weight level against average_accuracy")
+    assert f"the hypothesis is declared in {folder / 'thresholding.json'}." in text.splitlines()[0]
     assert f"p = {primary['per_trial_p_raw'].iloc[0]:.2g} (one-sample t-test of z; the one primary test" in text
     markdown = (tmp_path / "out" / "bridge_study.md").read_text()
     assert markdown.index("## Primary test") < markdown.index("## Measures") < markdown.index("## Secondary")
@@ -217,3 +220,22 @@ def test_the_figure_names_every_measure_once_in_a_legend_and_no_label_overlaps(t
     overlapping = [(texts[i].get_text(), texts[j].get_text()) for i, j in itertools.combinations(range(len(boxes)), 2)
                    if boxes[i].overlaps(boxes[j])]
     assert not overlapping
+
+
+def test_the_command_line_reads_the_declared_primary_and_takes_another(tmp_path):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for frame, name in zip(_results(), ("thresholding", "sequential", "selection")):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    script = Path(__file__).resolve().parents[2] / "Data Analysis.py"
+    completed = subprocess.run([sys.executable, str(script), "--bridge", str(folder), "--out", str(tmp_path / "out"),
+                                "--bridge-resamples", "50", "--bridge-primary", "tolerance_fraction", "forgetting_a",
+                                "weight"], capture_output=True, text=True, timeout=300, cwd=script.parent)
+    assert completed.returncode == 0, completed.stderr
+    first = completed.stdout.splitlines()[0]
+    assert first.startswith("Primary test: tolerance_fraction at weight level against forgetting_a")
+    assert "the hypothesis is given at analysis, not the declared one (auc_least at weight level against " in first
+    wrong = subprocess.run([sys.executable, str(script), "--bridge", str(folder), "--out", str(tmp_path / "out"),
+                            "--bridge-primary", "auc", "forgetting_a", "weight"], capture_output=True, text=True,
+                           timeout=300, cwd=script.parent)
+    assert wrong.returncode == 2 and "'auc'; the analysis computes ['auc_least'" in wrong.stderr
