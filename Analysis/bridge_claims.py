@@ -22,6 +22,7 @@ differ between measures) may be at the wrong strength, its optimum beyond the gr
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +83,11 @@ def label_tests(correlations: pd.DataFrame, primary: Primary, setting_keys, sele
                          f"this study does not have: levels {sorted(frame['aggregation_level'].unique())}, "
                          f"thresholding metrics {sorted(frame['thresholding_metric'].unique())}. Give one it has "
                          "(Data Analysis.py --bridge-primary METRIC SCORE LEVEL).")
+    if match.sum() > 1:
+        first = frame.loc[frame.index[match][0], list(setting_keys)].to_dict()
+        warnings.warn(f"{int(match.sum())} settings of this study share the primary hypothesis's level "
+                      f"({primary.aggregation_level}); the first, {first}, is the primary test and the others are "
+                      "secondary.", stacklevel=3)
     frame["role"] = SECONDARY
     first = frame.index[match][0]
     frame.loc[first, "role"] = PRIMARY

@@ -108,7 +108,8 @@ def test_the_study_orients_and_joins_the_csvs_as_the_hand_table(tmp_path):
 def test_holm_within_each_family_is_the_hand_computation():
     rows = pd.DataFrame({"aggregation_level": ["weight"] * 4, "thresholding_metric": ["auc_least", "auc_most",
                                                                                       "auc_least", "auc_least"],
-                         "ewc_score": ["forgetting_a"] * 4, "lambda": [SELECTED, SELECTED, SELECTED, 1.0],
+                         "ewc_score": ["forgetting_a", "forgetting_a", "average_accuracy", "forgetting_a"],
+                         "lambda": [SELECTED, SELECTED, SELECTED, 1.0],
                          "per_trial_p_raw": [0.01, 0.02, 0.04, 0.03], "spearman_p_raw": [0.01, 0.02, 0.04, 0.03],
                          "kendall_p_raw": [0.5, np.nan, 0.2, 0.1]})
     found = label_tests(rows, Primary(), ["aggregation_level"], SELECTED)
@@ -120,6 +121,11 @@ def test_holm_within_each_family_is_the_hand_computation():
     assert found["spearman_p_holm"].tolist() == pytest.approx([0.04, 0.06, 0.06, 0.06])
     # A NaN p is left out of its family (m = 3): 3 × 0.1, 2 × 0.2, 1 × 0.5.
     assert found["kendall_p_holm"].tolist()[0::2] == pytest.approx([0.5, 0.4]) and np.isnan(found["kendall_p_holm"][1])
+    # Two settings at the primary's level (say two scopes): the first is the primary, and the analysis says so.
+    twice = pd.concat([rows.iloc[:1], rows], ignore_index=True)
+    with pytest.warns(UserWarning, match=r"2 settings of this study share the primary hypothesis's level \(weight\)"):
+        assert label_tests(twice, Primary(), ["aggregation_level"], SELECTED)["role"].tolist()[:2] == [
+            "primary", "secondary"]
     with pytest.raises(ValueError, match=r"levels \['weight'\].*--bridge-primary"):
         label_tests(rows, Primary(aggregation_level="unit"), ["aggregation_level"], SELECTED)
     with pytest.raises(ValueError, match=r"'auc'.*'auc_least', 'auc_most', 'tolerance_fraction'"):
