@@ -166,7 +166,8 @@ def primary_text(study: BridgeStudy) -> list[str]:
             f"{int(r['num_trials'])} trials); the hypothesis is {primary.source}.",
             f"Per-trial Spearman ρ = {r['per_trial_spearman']:.2f}, {100 * confidence:g} % interval "
             f"[{r['per_trial_ci_low']:.2f}, {r['per_trial_ci_high']:.2f}] (t-interval on Fisher's z), "
-            f"p = {r['per_trial_p_raw']:.2g} (one-sample t-test of z; the one primary test, not adjusted).",
+            f"p = {r['per_trial_p_raw']:.2g} (one-sample t-test of z; the one primary test, not adjusted). It covers "
+            "the typical per-trial ρ of these measures over repetitions of the training, not of other measures.",
             "Every other p is secondary and is called significant only Holm-adjusted within its family: "
             + "; ".join(f"`{adjusted}` over {family}" for adjusted, family in FAMILIES.values()) + "."]
 
@@ -207,10 +208,10 @@ def save_bridge_study(study: BridgeStudy, out_dir, formats=("png",), dpi: float 
             "Scores oriented so that higher = better; ρ > 0: the measures that threshold better protect task A "
             "better. λ chosen per measure on the held-out selection split (`selected`).", "",
             "## Measures", "", measure_table(study).to_markdown(index=False), "", *([edges, ""] if edges else []),
-            "## Secondary: rank correlations at the selected λ", "",
+            "## Rank correlations at the selected λ: the primary, then the secondary", "",
             correlation_table(study).to_markdown(index=False), "",
             *(f"![bridge]({f.name})" for f in figures if f.suffix == ".png"), "",
-            "## Secondary: at every λ", "", every_lambda.to_markdown(index=False), ""]
+            "## At every λ (secondary)", "", every_lambda.to_markdown(index=False), ""]
     (out / REPORT_MARKDOWN).write_text("\n".join(text))
     return [*written, *figures, out / REPORT_MARKDOWN]
 

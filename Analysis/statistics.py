@@ -219,6 +219,8 @@ def fisher_z_interval(correlations, confidence: float = 0.95, num_items: int | N
     equal values give the interval (r, r) and p NaN (the t statistic is undefined). SciPy gives the t-test and
     its interval; the transformation is by hand.
     """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
     r = np.asarray(correlations, dtype=float)
     r = r[~np.isnan(r)]
     if np.any(np.abs(r) > 1):

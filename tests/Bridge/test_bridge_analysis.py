@@ -157,7 +157,8 @@ def test_the_report_leads_with_the_declared_primary_test(tmp_path):
     assert f"the hypothesis is declared in {folder / 'thresholding.json'}." in text.splitlines()[0]
     assert f"p = {primary['per_trial_p_raw'].iloc[0]:.2g} (one-sample t-test of z; the one primary test" in text
     markdown = (tmp_path / "out" / "bridge_study.md").read_text()
-    assert markdown.index("## Primary test") < markdown.index("## Measures") < markdown.index("## Secondary")
+    assert (markdown.index("## Primary test") < markdown.index("## Measures")
+            < markdown.index("## Rank correlations at the selected λ: the primary, then the secondary"))
     table = correlation_table(study)
     assert table["role"].iloc[0] == "primary" and (table["role"].iloc[1:] == "secondary").all()
     p_columns = [column for column in table.columns if column.startswith("p (")]

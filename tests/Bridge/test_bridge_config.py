@@ -86,6 +86,9 @@ def test_the_primary_hypothesis_is_recorded_and_part_of_the_identity(make_config
     recorded = json.loads((tmp_path / "thresholding.json").read_text())
     assert (recorded["primary_thresholding_metric"], recorded["primary_ewc_score"],
             recorded["primary_aggregation_level"]) == ("auc_least", "forgetting_a", "unit")
+    assert BridgeConfig.from_dict(parse_arguments(["--config", str(tmp_path / "thresholding.json"),
+                                                   "--primary-ewc-score", "average_accuracy"])).primary_ewc_score == (
+        "average_accuracy")
     # A resumed study cannot change its declaration.
     assert config.differences(dataclasses.replace(config, primary_ewc_score="average_accuracy")) == {
         "primary_ewc_score": ("forgetting_a", "average_accuracy")}
