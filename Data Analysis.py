@@ -5,6 +5,7 @@
                               [--format png,pdf,svg] [--dpi 300] [--titles] ...
     python "Data Analysis.py" --sequential results/sequential_digits.csv --out figures
     python "Data Analysis.py" --bridge results/bridge_permuted_digits --out figures
+                              [--bridge-primary auc_least forgetting_a weight]
     python "Data Analysis.py" --importances results/foo_importances --out figures [--report report]
 
 Prints the summary table (per measure, aggregation, scope, order, parameters, epoch and task: mean AUC, normalized
@@ -29,7 +30,9 @@ accuracy-matrix heat maps, forgetting per measure at its best lambda with confid
 and sequential_report.md in --out. The best lambda is chosen on the evaluations it is reported on, so no measure is
 tested against none (Analysis.sequential_metrics.LAMBDA_CHOICE_NOTE). Thresholding and sequential results given
 together are analysed each on its own: whether the thresholding ranking predicts the EWC ranking is the bridge
-study's question (python -m Bridge, then --bridge DIR: lambda chosen on held-out examples, trials paired).
+study's question (python -m Bridge, then --bridge DIR: lambda chosen on held-out examples, trials paired). Its
+report leads with the primary test that the study's configuration JSON declares (a study recorded before the
+declaration: the default); --bridge-primary analyses it with another, and the report says it is not the declared one.
 
 All the work is done by the Analysis package's entry points, Analysis.run_analysis and
 Analysis.run_sequential_analysis; this script parses the options and prints what they return.
@@ -53,6 +56,7 @@ from Analysis.report import MIN_TRIALS, trials_note
 from Analysis.sequential_metrics import LAMBDA_CHOICE_NOTE
 from Analysis.statistics import CI_METHODS, PAIRED_TESTS
 from Analysis.style import DPI, FORMATS, check_formats
+from Schema import BRIDGE_PRIMARY
 
 FILTERS = ("task", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order", "parameters",
            "replacement")
@@ -68,6 +72,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                              "importances, correlated across measures")
     parser.add_argument("--bridge-resamples", type=int, default=2000,
                         help="bootstrap resamples over trials for --bridge (default %(default)s)")
+    parser.add_argument("--bridge-primary", nargs=3, default=None, metavar=("METRIC", "SCORE", "LEVEL"),
+                        help="the primary hypothesis for --bridge: thresholding metric, EWC score, aggregation level "
+                             "(default: the one the study's configuration declares)")
     parser.add_argument("--importances", nargs="+", default=None, metavar="DIR",
                         help="folders of saved importances (results/foo_importances) for the importance atlas; by "
                              "default those beside the results CSVs given")
@@ -126,8 +133,10 @@ def main(argv=None) -> int:
             return 2
     for folder in arguments.bridge or []:
         out = Path(arguments.out) / Path(folder).name if len(arguments.bridge) > 1 else Path(arguments.out)
+        primary = (dict(zip(BRIDGE_PRIMARY, arguments.bridge_primary)) if arguments.bridge_primary else None)
         study = _run(run_bridge_study, folder, out, tolerance=arguments.tolerance, confidence=arguments.confidence,
-                     num_resamples=arguments.bridge_resamples, formats=arguments.formats, dpi=arguments.dpi)
+                     num_resamples=arguments.bridge_resamples, formats=arguments.formats, dpi=arguments.dpi,
+                     primary=primary)
         if study is None:
             return 2
         print(format_bridge_study(study))

@@ -26,8 +26,9 @@ output name), ``original`` (the original toolkit's per-trial and aggregated resu
 Sequential learning sits beside it with the same parts: ``sequential_metrics`` (accuracy matrices, complete runs,
 forgetting, backward transfer, the λ sweep and the summary at the best λ), ``sequential_figures``,
 ``sequential_report`` and ``sequential`` (the pipeline); the bridge study, whether the thresholding ranking predicts
-the EWC ranking of the same importances, in ``bridge_inputs`` (its files and incomplete trials), ``bridge_study``
-and ``bridge_study_report``. ``run`` goes from CSV paths to every output, for
+the EWC ranking of the same importances, in ``bridge_inputs`` (its files, incomplete trials and declared primary
+hypothesis), ``bridge_study``, ``bridge_claims`` (the primary test, the Holm families, λ at an edge),
+``rank_correlation`` (ρ and τ for batches) and ``bridge_study_report``. ``run`` goes from CSV paths to every output, for
 either analysis.
 The importance atlas reads the importances a run saved (``save_importances=True``) with NumPy alone:
 ``atlas_loading`` (the ``.npz`` files), ``atlas_metrics`` (removal sets as the runner draws them, agreement,

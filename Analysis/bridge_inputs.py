@@ -5,11 +5,13 @@ A study read while it runs, or after it stopped, holds trials that are cut short
 some measure's curves, EWC runs not yet made, or a run with only some of its rows (``sequential_metrics``: complete
 when it has every (trained, evaluated) row of its number of tasks, taken from the configuration JSON beside the
 file). ``incomplete_trials`` names what each such trial lacks, so the study analyses the complete trials and says
-which it left out, or refuses when none is complete.
+which it left out, or refuses when none is complete. ``declared_primary`` reads the primary hypothesis that the
+study's configuration declares (``Analysis.bridge_claims``).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ import pandas as pd
 
 from Analysis.loading import load_results, load_sequential
 from Analysis.sequential_metrics import accuracy_matrix, run_metrics
-from Schema import sequential_pairs
+from Schema import BRIDGE_PRIMARY, config_path, sequential_pairs
 
 THRESHOLDING_CSV, SEQUENTIAL_CSV, SELECTION_CSV = "thresholding.csv", "sequential.csv", "selection.csv"
 
@@ -27,6 +29,24 @@ def load_bridge(results_dir) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     folder = Path(results_dir)
     return (load_results(folder / THRESHOLDING_CSV), load_sequential(folder / SEQUENTIAL_CSV),
             load_sequential(folder / SELECTION_CSV))
+
+
+def declared_primary(results_dir) -> tuple[dict, str]:
+    """The primary hypothesis (``Schema.BRIDGE_PRIMARY``'s fields) that the configuration JSON beside the study's
+    thresholding CSV declares, and where it comes from; a JSON written before the fields existed, or none, gives
+    the defaults, and says so."""
+    path = config_path(Path(results_dir) / THRESHOLDING_CSV)
+    if not path.is_file():
+        return dict(BRIDGE_PRIMARY), f"the default, as {path} does not exist"
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a readable configuration ({type(error).__name__}: {error}).") from error
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} holds a {type(values).__name__}, not a configuration object.")
+    if not set(BRIDGE_PRIMARY) & set(values):
+        return dict(BRIDGE_PRIMARY), f"the default, as {path} was written before a study declared one"
+    return {name: values.get(name, default) for name, default in BRIDGE_PRIMARY.items()}, f"declared in {path}"
 
 
 def ewc_scores(sequential: pd.DataFrame) -> pd.DataFrame:

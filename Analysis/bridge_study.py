@@ -17,17 +17,23 @@ Scores, per trial and measure, each oriented so that higher = better:
   ``average_accuracy`` = mean final accuracy over all tasks.
 
 λ is chosen per measure on the selection split, never on the reported one: the λ with the highest mean final
-average accuracy over trials on the held-out training examples (the smaller λ on a tie); the reported split then
-gives that λ's scores. Every fixed λ is reported too (all measures at that λ).
+average accuracy over trials on the held-out training examples (the smaller λ on a tie), among the λ values run
+for that measure (they may differ between measures); the reported split then gives that λ's scores. Every fixed λ
+run for every measure is reported too (all measures at that λ).
 
 Agreement across the measures present in both parts (the baselines ``none`` and ``uniform`` have no thresholding
-curve): Spearman's ρ and Kendall's τ-b of the measures' mean scores over trials; a percentile bootstrap interval
-resampling trials (both parts together: they are paired), λ chosen anew in each resample; a two-sided permutation
-p-value over measures (``scipy.stats.permutation_test``, pairings, exact when the measures have at most 8! orders);
-and the per-trial ρ (the same λ, one trial's scores) with its t-interval. ρ > 0: the measures that threshold
-better also protect task A better. With few trials a resample holds few distinct trials (about 3 of 5), whose
-means are noisier, so resampled ρ tend to be smaller than the full-data ρ and the percentile interval can sit below
-the point estimate, even exclude it: read it as the spread over trials drawn, and the per-trial interval beside it.
+curve), ρ > 0: the measures that threshold better also protect task A better.
+- The stated result: the per-trial Spearman ρ (one trial's scores, every measure at the λ chosen on all trials)
+  summarised on Fisher's z scale, ``per_trial_spearman`` = tanh(mean z) with its t-interval and the one-sample
+  t-test of z (``statistics.fisher_z_interval``: it covers the typical per-trial ρ, and holds its coverage with 5
+  trials). The primary hypothesis is one row of it; the others are secondary (``Analysis.bridge_claims``: roles,
+  families, Holm).
+- Of the measures' mean scores over trials: Spearman's ρ and Kendall's τ-b, each with a two-sided permutation
+  p-value over measures (``scipy.stats.permutation_test``, pairings, exact when the measures have at most 8!
+  orders) and a percentile bootstrap interval resampling trials (both parts together: they are paired; λ chosen
+  anew in each resample). The bootstrap interval does not hold its coverage with few trials (a resample of 5 holds
+  about 3 distinct trials, whose means are noisier, so it sits low and can exclude the point estimate): it is a
+  secondary column, labelled so.
 ``p_best``: the fraction of bootstrap resamples in which a thresholding metric has the highest ρ of the three with
 that EWC score.
 """
@@ -43,8 +49,10 @@ from scipy import stats
 
 from Analysis.bridge_inputs import (SELECTION_CSV, SEQUENTIAL_CSV, THRESHOLDING_CSV, ewc_scores,  # noqa: F401
                                     incomplete_trials, load_bridge)
+from Analysis.bridge_claims import Primary, label_tests, mark_lambda_edges
 from Analysis.metrics import DEFAULT_TOLERANCE, trial_metrics
-from Analysis.statistics import confidence_interval
+from Analysis.rank_correlation import kendall, spearman
+from Analysis.statistics import confidence_interval, fisher_z_interval
 from Schema import NO_PENALTY, UNIFORM_PENALTY
 
 # name -> (per-trial metric, order, sign that makes higher = better)
@@ -69,6 +77,7 @@ class Agreement:
     kendall_ci: tuple[float, float]
     kendall_p: float
     per_trial: np.ndarray
+    per_trial_summary: dict
     lambda_index: np.ndarray
     x: np.ndarray
     y: np.ndarray
@@ -77,36 +86,18 @@ class Agreement:
 
 def choose_lambdas(selection: np.ndarray) -> np.ndarray:
     """Per measure, the index of the λ with the highest mean over trials of ``selection`` [..., trial, measure, λ]
-    (the first, i.e. smallest λ, on a tie)."""
-    return np.argmax(np.nanmean(selection, axis=-3), axis=-1)
+    (the first, i.e. smallest λ, on a tie); a λ not run for a measure (NaN in every trial) is never chosen."""
+    missing = np.isnan(selection)
+    counts = (~missing).sum(axis=-3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, np.where(missing, 0.0, selection).sum(axis=-3) / counts, -np.inf)
+    return np.argmax(means, axis=-1)
 
 
 def _at(ewc: np.ndarray, lambda_index: np.ndarray) -> np.ndarray:
     """[..., trial, measure] of ``ewc`` [..., trial, measure, λ] at each measure's λ ([..., measure])."""
     index = np.expand_dims(lambda_index, axis=(-3, -1)) if lambda_index.ndim > 1 else lambda_index[None, :, None]
     return np.take_along_axis(ewc, np.broadcast_to(index, ewc.shape[:-1] + (1,)), axis=-1)[..., 0]
-
-
-def spearman(x, y, axis: int = -1) -> np.ndarray:
-    """Spearman's ρ along ``axis`` (Pearson's r of the average ranks, as ``scipy.stats.spearmanr``), for whole
-    batches at once; NaN where either side is constant. Written out because SciPy's takes one pair at a time."""
-    rx, ry = stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis)
-    rx, ry = rx - rx.mean(axis=axis, keepdims=True), ry - ry.mean(axis=axis, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (rx * ry).sum(axis=axis) / np.sqrt((rx * rx).sum(axis=axis) * (ry * ry).sum(axis=axis))
-
-
-def kendall(x, y, axis: int = -1) -> np.ndarray:
-    """Kendall's τ-b along ``axis`` (as ``scipy.stats.kendalltau``), for whole batches at once; NaN where either
-    side is constant. Written out because SciPy's takes one pair at a time."""
-    x, y = np.moveaxis(np.asarray(x, float), axis, -1), np.moveaxis(np.asarray(y, float), axis, -1)
-    sx = np.sign(x[..., :, None] - x[..., None, :])
-    sy = np.sign(y[..., :, None] - y[..., None, :])
-    pairs = x.shape[-1] * (x.shape[-1] - 1) / 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ((sx * sy).sum(axis=(-2, -1)) / 2
-                / np.sqrt((np.abs(sx).sum(axis=(-2, -1)) / 2) * (np.abs(sy).sum(axis=(-2, -1)) / 2))
-                if pairs else np.nan)
 
 
 def agreement(thresholding: np.ndarray, ewc: np.ndarray, selection: np.ndarray, confidence: float = 0.95,
@@ -125,8 +116,9 @@ def agreement(thresholding: np.ndarray, ewc: np.ndarray, selection: np.ndarray, 
           else (np.nan, np.nan) for values in resampled.T]
     p_values = [_permutation_p(x, y, statistic, seed) for statistic in (spearman, kendall)]
     per_trial = spearman(thresholding, _at(ewc, lambda_index))
+    summary = fisher_z_interval(per_trial, confidence, num_items=thresholding.shape[1])
     return Agreement(float(spearman(x, y)), ci[0], p_values[0], float(kendall(x, y)), ci[1], p_values[1],
-                     per_trial, lambda_index, x, y, resampled[:, 0])
+                     per_trial, summary, lambda_index, x, y, resampled[:, 0])
 
 
 def _permutation_p(x, y, statistic, seed: int) -> float:
@@ -140,7 +132,8 @@ def _permutation_p(x, y, statistic, seed: int) -> float:
 # -- from the study's CSVs ------------------------------------------------------------------------------------
 @dataclass
 class BridgeStudy:
-    """``correlations``: one row per (setting, thresholding metric, EWC score, λ); ``per_trial``: the per-trial ρ;
+    """``correlations``: one row per (setting, thresholding metric, EWC score, λ), its ``role`` and p-values raw
+    and Holm-adjusted (``bridge_claims``); ``primary``: the primary hypothesis; ``per_trial``: the per-trial ρ;
     ``measures``: per setting and measure, mean scores with intervals at the selected λ (baselines included);
     ``scores``: per trial and measure, every score (unoriented) at the selected λ and at every λ."""
 
@@ -149,6 +142,7 @@ class BridgeStudy:
     measures: pd.DataFrame
     scores: pd.DataFrame
     options: dict
+    primary: Primary = field(default_factory=Primary)
 
 
 def _ewc_cube(metrics: pd.DataFrame, score: str, trials, measures, lambdas) -> np.ndarray:
@@ -159,8 +153,10 @@ def _ewc_cube(metrics: pd.DataFrame, score: str, trials, measures, lambdas) -> n
 
 def bridge_study(thresholding: pd.DataFrame, sequential: pd.DataFrame, selection: pd.DataFrame, *,
                  tolerance: float = DEFAULT_TOLERANCE, confidence: float = 0.95, num_resamples: int = 2000,
-                 seed: int = 0) -> BridgeStudy:
-    """Every agreement of the study (module docstring), per thresholding setting (``SETTING_KEYS``)."""
+                 seed: int = 0, primary: Primary | None = None) -> BridgeStudy:
+    """Every agreement of the study (module docstring), per thresholding setting (``SETTING_KEYS``), the row of
+    ``primary`` (None: the default hypothesis) marked as the primary test."""
+    primary = Primary() if primary is None else primary
     curves = trial_metrics(thresholding, tolerance=tolerance)
     reported, held_out = ewc_scores(sequential), ewc_scores(selection)
     lacking = incomplete_trials(curves, {SEQUENTIAL_CSV: reported, SELECTION_CSV: held_out})
@@ -178,7 +174,9 @@ def bridge_study(thresholding: pd.DataFrame, sequential: pd.DataFrame, selection
     measures = sorted(set(curves["measure"]) & set(reported["measure"]))
     cubes = {score: _ewc_cube(reported, score, trials, measures, lambdas) for score in EWC_SCORES}
     chooser = _ewc_cube(held_out, "average_accuracy", trials, measures, lambdas)
-    complete = ~np.isnan(chooser).any(axis=(1, 2)) & ~np.isnan(cubes["forgetting_a"]).any(axis=(1, 2))
+    run = ~np.isnan(chooser).all(axis=0)  # [measure, λ]: the λ values run for each measure
+    complete = (~(np.isnan(chooser) & run).any(axis=(1, 2)) & ~(np.isnan(cubes["forgetting_a"]) & run).any(axis=(1, 2)))
+    common = [k for k in range(len(lambdas)) if run[:, k].all()]
     rows, per_trial, summaries, scores = [], [], [], []
     for setting, group in curves.groupby(list(SETTING_KEYS), sort=True):
         context = dict(zip(SETTING_KEYS, setting))
@@ -198,7 +196,7 @@ def bridge_study(thresholding: pd.DataFrame, sequential: pd.DataFrame, selection
         for score, sign in EWC_SCORES.items():
             cube, choice = sign * cubes[score][usable], chooser[usable]
             choices = [(SELECTED, cube, choice)] + [(v, cube[:, :, [k]], choice[:, :, [k]])
-                                                    for k, v in enumerate(lambdas)]
+                                                    for k, v in enumerate(lambdas) if k in common]
             for value, ewc, sel in choices:
                 found = {name: agreement(t[usable], ewc, sel, confidence, num_resamples, seed)
                          for name, t in tables.items()}
@@ -206,14 +204,14 @@ def bridge_study(thresholding: pd.DataFrame, sequential: pd.DataFrame, selection
                 for position, (name, a) in enumerate(found.items()):
                     rows.append({**context, "thresholding_metric": name, "ewc_score": score, "lambda": value,
                                  "num_measures": len(measures), "num_trials": int(usable.sum()),
-                                 "spearman": a.spearman, "spearman_ci_low": a.spearman_ci[0],
-                                 "spearman_ci_high": a.spearman_ci[1], "spearman_p": a.spearman_p,
-                                 "kendall": a.kendall, "kendall_ci_low": a.kendall_ci[0],
-                                 "kendall_ci_high": a.kendall_ci[1], "kendall_p": a.kendall_p,
-                                 "per_trial_spearman": float(np.nanmean(a.per_trial))
-                                 if np.isfinite(a.per_trial).any() else np.nan,
-                                 **dict(zip(("per_trial_ci_low", "per_trial_ci_high"),
-                                            confidence_interval(a.per_trial, confidence, bounds=(-1, 1)))),
+                                 "per_trial_spearman": a.per_trial_summary["estimate"],
+                                 "per_trial_ci_low": a.per_trial_summary["ci_low"],
+                                 "per_trial_ci_high": a.per_trial_summary["ci_high"],
+                                 "per_trial_p_raw": a.per_trial_summary["p_value"],
+                                 "spearman": a.spearman, "spearman_bootstrap_ci_low": a.spearman_ci[0],
+                                 "spearman_bootstrap_ci_high": a.spearman_ci[1], "spearman_p_raw": a.spearman_p,
+                                 "kendall": a.kendall, "kendall_bootstrap_ci_low": a.kendall_ci[0],
+                                 "kendall_bootstrap_ci_high": a.kendall_ci[1], "kendall_p_raw": a.kendall_p,
                                  "p_best": best[position]})
                     if value == SELECTED:
                         per_trial += [{**context, "thresholding_metric": name, "ewc_score": score,
@@ -221,12 +219,14 @@ def bridge_study(thresholding: pd.DataFrame, sequential: pd.DataFrame, selection
                                       for t, r in zip(np.asarray(trials)[usable], a.per_trial)]
         frame = _scores(context, tables, cubes, usable, trials, measures, lambdas, choose_lambdas(chooser[usable]))
         scores.append(frame)
-        summaries.append(_summaries(frame, reported, held_out, confidence))
+        summaries.append(mark_lambda_edges(_summaries(frame, reported, held_out, confidence),
+                                           reported[reported["trial"].isin(np.asarray(trials)[usable])]))
     options = {"tolerance": tolerance, "confidence": confidence, "num_resamples": num_resamples, "seed": seed,
                "lambdas": lambdas, "measures": measures, "incomplete_trials": sorted(lacking)}
-    return BridgeStudy(pd.DataFrame(rows), pd.DataFrame(per_trial),
+    correlations = label_tests(pd.DataFrame(rows), primary, SETTING_KEYS, SELECTED) if rows else pd.DataFrame()
+    return BridgeStudy(correlations, pd.DataFrame(per_trial),
                        pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(),
-                       pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(), options)
+                       pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(), options, primary)
 
 
 def _best_counts(resampled: np.ndarray) -> np.ndarray:
@@ -280,10 +280,3 @@ def _summaries(frame: pd.DataFrame, reported: pd.DataFrame, held_out: pd.DataFra
                         f"{name}_ci_low": low, f"{name}_ci_high": high})
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def best_predictors(correlations: pd.DataFrame) -> pd.DataFrame:
-    """Per setting and EWC score, at the selected λ: the thresholding metric with the highest Spearman ρ."""
-    chosen = correlations[(correlations["lambda"] == SELECTED) & correlations["spearman"].notna()]
-    best = chosen.loc[chosen.groupby([*SETTING_KEYS, "ewc_score"], sort=True)["spearman"].idxmax()]
-    return best.reset_index(drop=True)

@@ -17,6 +17,8 @@ Choices
 - Effect size: Cohen's ``d_z = mean(d) / sd(d)`` of the paired differences ``d`` (Cohen 1988), and the matched-pairs
   rank-biserial correlation ``r = (W+ - W-) / (W+ + W-)`` (Kerby 2014).
 - Multiple comparisons: Holm's step-down correction (Holm 1979), controlling the family-wise error rate.
+- Mean of correlations over trials: Fisher's z (``artanh``) of each trial's correlation, the t-interval and the
+  one-sample t-test of the z values, mapped back by ``tanh`` (``fisher_z_interval``).
 - Agreement of rankings: Kendall's coefficient of concordance W with the correction for ties (Kendall & Babington
   Smith 1939), and the mean Spearman correlation over pairs of raters.
 
@@ -199,6 +201,45 @@ def holm_correction(p_values) -> np.ndarray:
     scaled = np.minimum(1.0, (m - np.arange(m)) * p_values[order])
     adjusted[order] = np.maximum.accumulate(scaled)
     return adjusted
+
+
+def fisher_z_interval(correlations, confidence: float = 0.95, num_items: int | None = None) -> dict[str, float]:
+    """Per-trial correlations ``r_i`` (NaNs ignored) summarised on Fisher's z scale (Fisher 1921):
+    ``z_i = artanh(r_i)``, ``estimate = tanh(mean z)``, the interval ``tanh(mean z ± t_{(1+c)/2, k-1} s_z / sqrt(k))``
+    and the two-sided one-sample t-test of ``z`` against 0 (``p_value``, k - 1 degrees of freedom).
+
+    What it covers: ``tanh(E[artanh r])`` of one trial's correlation ``r`` (the trials independent draws of the
+    same experiment), i.e. the typical per-trial correlation on the z scale; not the population correlation of
+    the scores themselves, which a per-trial Spearman ρ over few items estimates with a bias. The t-interval is
+    exact for normal ``z_i``; z is near normal for a correlation over a handful of items (for Spearman's ρ its
+    variance is about 1.06 / (n - 3), Fieller, Hartley & Pearson 1957), and the spread ``s_z`` is the observed one,
+    so between-trial variation is included. A rank correlation can be exactly ±1 over ``num_items`` items, where z
+    is infinite: such values are taken as ±(1 - 6 / (n^3 - n)), halfway to the nearest value Spearman's ρ can take
+    (``num_items`` is then required). ``estimate`` NaN without values, the interval and p NaN with fewer than two;
+    equal values give the interval (r, r) and p NaN (the t statistic is undefined). SciPy gives the t-test and
+    its interval; the transformation is by hand.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    r = np.asarray(correlations, dtype=float)
+    r = r[~np.isnan(r)]
+    if np.any(np.abs(r) > 1):
+        raise ValueError(f"Correlations lie in [-1, 1]; got {r[np.abs(r) > 1][:3].tolist()}.")
+    if np.any(np.abs(r) == 1):
+        if num_items is None or num_items < 3:
+            raise ValueError("A correlation of ±1 has an infinite Fisher z; give num_items (at least 3), the items "
+                             "each correlation is over, to take it halfway to the nearest Spearman value.")
+        r = np.clip(r, -1 + 6 / (num_items ** 3 - num_items), 1 - 6 / (num_items ** 3 - num_items))
+    z = np.arctanh(r)
+    found = {"estimate": float(np.tanh(z.mean())) if z.size else np.nan, "ci_low": np.nan, "ci_high": np.nan,
+             "p_value": np.nan, "num_trials": int(z.size)}
+    if z.size < 2:
+        return found
+    if np.all(z == z[0]):
+        return {**found, "ci_low": float(r[0]), "ci_high": float(r[0])}
+    test = stats.ttest_1samp(z, 0.0)
+    low, high = test.confidence_interval(confidence)
+    return {**found, "ci_low": float(np.tanh(low)), "ci_high": float(np.tanh(high)), "p_value": float(test.pvalue)}
 
 
 def kendalls_w(scores) -> float:

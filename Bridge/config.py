@@ -20,7 +20,8 @@ from Experiment import ExperimentConfig
 from Experiment.config import ThresholdingGrid
 from Runs import paths as run_paths
 from Runs.records import ConfigRecord, RunFields, as_list, check_int
-from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
+from Schema import BASELINE_MEASURE, BRIDGE_EWC_SCORES, BRIDGE_PRIMARY, BRIDGE_THRESHOLDING_METRICS, CONTROL_PREFIX
+from Schema import NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
 from Schema import registry_name as base_measure  # a label's registry name: fisher@sampled -> fisher
 from SequentialLearning import SequentialConfig, get_importance
 from SequentialLearning.config import SequenceSettings
@@ -50,6 +51,13 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
         measure_options: options per label, e.g. ``{"fisher@sampled": {"labels": "sampled"}}``.
         num_selection_examples: training examples of each task held out from training, on which λ is chosen
             (the selection split: every run is evaluated on it too, into its own CSV).
+        primary_thresholding_metric, primary_ewc_score, primary_aggregation_level: the primary hypothesis,
+            declared before the data (``docs/bridge.md``): that this thresholding metric (of
+            ``Schema.BRIDGE_THRESHOLDING_METRICS``) at this level (of ``aggregation_levels``) ranks the measures as
+            this EWC score (of ``Schema.BRIDGE_EWC_SCORES``) does, each measure at its λ chosen on the selection
+            split. Part of the study's identity, so a resumed study keeps its declaration; the analysis reads them
+            from the JSON (a JSON without them: the defaults) and may be given another primary, which its report
+            then names as not the declared one.
         results_dir: the study's folder (``Bridge/paths.py``); None: ``results/bridge_<sequence>_<task>``.
     """
 
@@ -64,6 +72,9 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
     measures: list = field(default_factory=lambda: ["magnitude", "fisher", "mas"])
     measure_options: dict = field(default_factory=dict)
     num_selection_examples: int = 300
+    primary_thresholding_metric: str = BRIDGE_PRIMARY["primary_thresholding_metric"]
+    primary_ewc_score: str = BRIDGE_PRIMARY["primary_ewc_score"]
+    primary_aggregation_level: str = BRIDGE_PRIMARY["primary_aggregation_level"]
     results_dir: str | None = None
 
     def __post_init__(self):
@@ -80,6 +91,12 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
         self.check_grid()
         self.check_sequence()
         check_int("num_selection_examples", self.num_selection_examples, minimum=1)
+        for name, valid in (("primary_thresholding_metric", BRIDGE_THRESHOLDING_METRICS),
+                            ("primary_ewc_score", BRIDGE_EWC_SCORES),
+                            ("primary_aggregation_level", self.aggregation_levels)):
+            if getattr(self, name) not in valid:
+                raise ValueError(f"{name} is {getattr(self, name)!r}; the primary hypothesis names one of "
+                                 f"{list(valid)}.")
         if not isinstance(self.results_dir, str) or not self.results_dir:
             raise ValueError(f"results_dir must be a folder path; got {self.results_dir!r}.")
         for label in self.measures:

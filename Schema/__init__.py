@@ -53,6 +53,14 @@ NO_AGGREGATION = "none"
 NO_PENALTY = "none"
 UNIFORM_PENALTY = "uniform"
 
+# The bridge study's scores (``Analysis.bridge_study``), named here so that the study's configuration can check a
+# declared primary hypothesis against what the analysis computes, and its default primary hypothesis: least-first
+# normalised AUC at weight level against forgetting on task A, each measure at its λ chosen on held-out data.
+BRIDGE_THRESHOLDING_METRICS = ("auc_least", "auc_most", "tolerance_fraction")
+BRIDGE_EWC_SCORES = ("forgetting_a", "average_accuracy")
+BRIDGE_PRIMARY = {"primary_thresholding_metric": "auc_least", "primary_ewc_score": "forgetting_a",
+                  "primary_aggregation_level": "weight"}
+
 # ``parameters`` of a run that thresholds every trainable tensor (and of results written before the column).
 ALL_PARAMETERS = "all"
 

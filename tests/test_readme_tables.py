@@ -175,8 +175,10 @@ def test_the_bridge_table_is_the_stored_permuted_digits_study():
     correlations = pd.read_csv(ROOT / "data" / "bridge_permuted_digits" / "figures" / "bridge_correlations.csv")
     selected = correlations[(correlations.aggregation_level == "weight") & (correlations.ewc_score == "forgetting_a")
                             & (correlations["lambda"] == "selected")].set_index("thresholding_metric")
-    expected = [[label, f"{row.spearman:.2f} [{row.spearman_ci_low:.2f}, {row.spearman_ci_high:.2f}]",
-                 f"{row.spearman_p:.2f}",
-                 f"{row.per_trial_spearman:.2f} [{row.per_trial_ci_low:.2f}, {row.per_trial_ci_high:.2f}]"]
+    assert selected.loc["auc_least", "role"] == "primary" and (correlations.role == "primary").sum() == 1
+    expected = [[label, row.role,
+                 f"{row.per_trial_spearman:.2f} [{row.per_trial_ci_low:.2f}, {row.per_trial_ci_high:.2f}]",
+                 f"{row.per_trial_p_raw:.2g} (raw)" if row.role == "primary" else f"{row.per_trial_p_holm:.2g} (Holm)",
+                 f"{row.spearman:.2f}", f"{row.spearman_p_raw:.2f}", f"{row.spearman_p_holm:.2g}"]
                 for label, metric in BRIDGE_METRICS for row in [selected.loc[metric]]]
     assert readme_table("| thresholding metric (weight level) |", "docs/bridge.md") == expected

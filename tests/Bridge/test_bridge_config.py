@@ -33,6 +33,9 @@ def test_labels_put_random_first_and_the_ewc_baselines_before_them(make_config, 
     ({"orders": ["sideways"]}, "orders"),
     ({"sequence": "shuffled"}, "sequence"),
     ({"num_selection_examples": 0}, "num_selection_examples"),
+    ({"primary_thresholding_metric": "auc"}, r"primary_thresholding_metric is 'auc'.*'auc_least', 'auc_most'"),
+    ({"primary_ewc_score": "forgetting"}, r"primary_ewc_score.*'forgetting_a', 'average_accuracy'"),
+    ({"primary_aggregation_level": "unit"}, r"primary_aggregation_level is 'unit'.*\['weight'\]"),
 ])
 def test_bad_values_are_refused_with_what_is_valid(make_config, tmp_path, changes, message):
     with pytest.raises(ValueError, match=message):
@@ -75,3 +78,24 @@ def test_a_registered_task_with_another_learning_rate_keeps_its_name_data_and_mo
     assert float(task.build_model(0).optimizer.learning_rate) == pytest.approx(0.01)
     with pytest.raises(ValueError, match="learning_rate"):
         with_learning_rate(base_task="digits", learning_rate=0)
+
+
+def test_the_primary_hypothesis_is_recorded_and_part_of_the_identity(make_config, tmp_path):
+    config = make_config(tmp_path, aggregation_levels=["weight", "unit"], primary_aggregation_level="unit")
+    PartConfig.of(config, tmp_path / "thresholding.csv").save(tmp_path / "thresholding.json")
+    recorded = json.loads((tmp_path / "thresholding.json").read_text())
+    assert (recorded["primary_thresholding_metric"], recorded["primary_ewc_score"],
+            recorded["primary_aggregation_level"]) == ("auc_least", "forgetting_a", "unit")
+    assert BridgeConfig.from_dict(parse_arguments(["--config", str(tmp_path / "thresholding.json"),
+                                                   "--primary-ewc-score", "average_accuracy"])).primary_ewc_score == (
+        "average_accuracy")
+    # A resumed study cannot change its declaration.
+    assert config.differences(dataclasses.replace(config, primary_ewc_score="average_accuracy")) == {
+        "primary_ewc_score": ("forgetting_a", "average_accuracy")}
+    # A study recorded before the fields existed reads as the default declaration.
+    for name in ("primary_thresholding_metric", "primary_ewc_score", "primary_aggregation_level"):
+        recorded.pop(name)
+    (tmp_path / "old.json").write_text(json.dumps(recorded))
+    old = PartConfig.load(tmp_path / "old.json").study()
+    assert (old.primary_thresholding_metric, old.primary_ewc_score, old.primary_aggregation_level) == (
+        "auc_least", "forgetting_a", "weight")
