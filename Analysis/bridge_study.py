@@ -46,6 +46,7 @@ from Analysis.bridge_inputs import (SELECTION_CSV, SEQUENTIAL_CSV, THRESHOLDING_
 from Analysis.metrics import DEFAULT_TOLERANCE, trial_metrics
 from Analysis.statistics import confidence_interval
 from Schema import NO_PENALTY, UNIFORM_PENALTY
+from Schema.lambda_choice import choose_lambdas  # the rule the runner extends λ by, too
 
 # name -> (per-trial metric, order, sign that makes higher = better)
 THRESHOLDING_METRICS = {"auc_least": ("normalized_auc", "least", -1.0), "auc_most": ("normalized_auc", "most", 1.0),
@@ -73,12 +74,6 @@ class Agreement:
     x: np.ndarray
     y: np.ndarray
     bootstrap: np.ndarray = field(repr=False)
-
-
-def choose_lambdas(selection: np.ndarray) -> np.ndarray:
-    """Per measure, the index of the λ with the highest mean over trials of ``selection`` [..., trial, measure, λ]
-    (the first, i.e. smallest λ, on a tie)."""
-    return np.argmax(np.nanmean(selection, axis=-3), axis=-1)
 
 
 def _at(ewc: np.ndarray, lambda_index: np.ndarray) -> np.ndarray:

@@ -14,12 +14,13 @@ registry name and hold one set each).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from Experiment import ExperimentConfig
 from Runs import paths as run_paths
 from Runs.records import ConfigRecord, as_list, check_int, check_optional_int
-from Schema import BASELINE_MEASURE, CONTROL_PREFIX, NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
+from Schema import BASELINE_MEASURE, CONTROL_PREFIX, KEY_DIGITS, NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
 from Schema import registry_name as base_measure  # a label's registry name: fisher@sampled -> fisher
 from SequentialLearning import SequentialConfig, get_importance
 
@@ -28,6 +29,9 @@ EWC_BASELINES = (NO_PENALTY, UNIFORM_PENALTY)
 # Fields that say how to run, not what is measured: they may change between a study and its resumption.
 EXECUTION_FIELDS = ("num_trials", "evaluation_batch_size", "progress")
 RESULTS_PREFIX = "bridge_"
+# The smallest low end of ``lambda_bounds``: λ are keyed to ``KEY_DIGITS`` decimal places, so a smaller λ would keep
+# fewer than 3 significant digits in its key (and 1e-11 would be keyed as λ = 0).
+MIN_LAMBDA_BOUND = 10.0 ** -(KEY_DIGITS - 2)
 
 
 @dataclass
@@ -47,6 +51,12 @@ class BridgeConfig(ConfigRecord):
         aggregation_levels, aggregation_methods, scopes, orders, num_thresholds, threshold_spacing, thresholds,
             parameters, replacement: the thresholding grid, as in ``ExperimentConfig``.
         ewc_lambdas, ewc_variant, ewc_decay, normalization: the EWC sweep, as in ``SequentialConfig``.
+        lambda_extension_factor, lambda_bounds: λ beyond the grid (``Bridge/extension.py``). Once every trial is
+            complete, a measure (or ``uniform``) whose λ chosen on the selection split is the smallest (largest)
+            it was run with is run at λ / factor (λ × factor) in every trial, until its choice is interior or the
+            next λ would leave ``lambda_bounds`` [low, high]. ``lambda_extension_factor`` None or 1: the grid
+            only. Both define the study (they decide which runs exist); a study recorded before them reads them
+            as these defaults, so resuming it extends it.
         batch_size: training batch size (None: the task's).
         num_train_examples: training examples per task (None: all but the selection examples).
         num_selection_examples: training examples of each task held out from training, on which λ is chosen
@@ -89,6 +99,8 @@ class BridgeConfig(ConfigRecord):
     ewc_variant: str = "separate"
     ewc_decay: float = 1.0
     normalization: str = "mean"
+    lambda_extension_factor: float | None = 10.0
+    lambda_bounds: list = field(default_factory=lambda: [1e-4, 1e4])
     batch_size: int | None = None
     num_train_examples: int | None = None
     num_selection_examples: int = 300
@@ -103,6 +115,7 @@ class BridgeConfig(ConfigRecord):
         for name in ("measures", "aggregation_levels", "aggregation_methods", "scopes", "orders", "thresholds"):
             setattr(self, name, as_list(name, getattr(self, name)))
         self.ewc_lambdas = as_list("ewc_lambdas", self.ewc_lambdas, scalars=(int, float))
+        self.lambda_bounds = as_list("lambda_bounds", self.lambda_bounds, scalars=())
         self.splits = as_list("splits", self.splits, scalars=(str, int, float))
         if self.results_dir is None:
             self.results_dir = str(run_paths.default_results_csv(f"{self.sequence}_{self.task}",
@@ -112,11 +125,15 @@ class BridgeConfig(ConfigRecord):
         self._validate()
         self.ewc_lambdas = [float(v) for v in self.ewc_lambdas]
         self.ewc_decay = float(self.ewc_decay)
+        self.lambda_extension_factor = (None if self.lambda_extension_factor in (None, 1)
+                                        else float(self.lambda_extension_factor))
+        self.lambda_bounds = [float(v) for v in self.lambda_bounds]
 
     # -- validation ------------------------------------------------------------------------------------------
     def _validate(self) -> None:
         check_int("num_selection_examples", self.num_selection_examples, minimum=1)
         check_optional_int("num_threads", self.num_threads, minimum=1)
+        self._validate_lambda_extension()
         if not isinstance(self.results_dir, str) or not self.results_dir:
             raise ValueError(f"results_dir must be a folder path; got {self.results_dir!r}.")
         for label in self.measures:
@@ -139,6 +156,20 @@ class BridgeConfig(ConfigRecord):
         sequential = self.sequential_config()
         self.splits, self.num_tasks = sequential.splits, sequential.num_tasks
 
+    def _validate_lambda_extension(self) -> None:
+        factor = self.lambda_extension_factor
+        if factor is not None and (isinstance(factor, bool) or not isinstance(factor, (int, float))
+                                   or not 1 <= factor < math.inf):
+            raise ValueError(f"lambda_extension_factor must be a number > 1 (an edge λ is divided or multiplied by "
+                             f"it), or 1 or None for the grid only; got {factor!r}.")
+        bounds = self.lambda_bounds
+        numbers = all(not isinstance(v, bool) and isinstance(v, (int, float)) for v in bounds)
+        if len(bounds) != 2 or not numbers or not MIN_LAMBDA_BOUND <= bounds[0] <= bounds[1] < math.inf:
+            hint = (" (YAML reads 1e-4 as text: write 1.0e-4)" if any(isinstance(v, str) for v in bounds) else "")
+            raise ValueError(f"lambda_bounds must be two numbers [low, high] with {MIN_LAMBDA_BOUND:g} <= low <= "
+                             f"high, the λ the extension may reach (λ are keyed to {KEY_DIGITS} decimal places); "
+                             f"got {bounds!r}{hint}.")
+
     # -- derived values ---------------------------------------------------------------------------------------
     def labels(self) -> list[str]:
         """The measures judged both ways: ``random`` first, then ``measures``."""
@@ -151,13 +182,21 @@ class BridgeConfig(ConfigRecord):
     def options_of(self, label: str) -> dict:
         return dict(self.measure_options.get(label, {}))
 
-    def lambdas_of(self, label: str) -> list[float]:
-        """The λ values run for ``label``: only 0 for ``none``."""
-        return [0.0] if label == NO_PENALTY else list(self.ewc_lambdas)
+    def lambdas_of(self, label: str, extended=()) -> list[float]:
+        """The λ values run for ``label``, ascending: only 0 for ``none``; otherwise ``ewc_lambdas`` and
+        ``extended``, the values the study extended them with (``Bridge.extension``)."""
+        if label == NO_PENALTY:
+            return [0.0]
+        values = {round(float(v), KEY_DIGITS): float(v) for v in extended}
+        values.update({round(v, KEY_DIGITS): v for v in self.ewc_lambdas})
+        return sorted(values.values())
 
-    def runs(self) -> list[tuple[str, float]]:
-        """(measure label, λ) of one trial's EWC runs, in the order they are run."""
-        return [(label, value) for label in self.ewc_measures() for value in self.lambdas_of(label)]
+    def runs(self, extended: dict | None = None) -> list[tuple[str, float]]:
+        """(measure label, λ) of one trial's EWC runs, in the order they are run; ``extended``: per label, the λ
+        the study added to the grid (``Bridge.extension``; None: none)."""
+        extended = extended or {}
+        return [(label, value) for label in self.ewc_measures()
+                for value in self.lambdas_of(label, extended.get(label, ()))]
 
     def trial_seed(self, trial: int) -> int:
         return self.seed + trial
