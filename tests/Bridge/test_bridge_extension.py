@@ -123,7 +123,7 @@ def test_the_runs_of_a_label_are_its_grid_and_the_values_it_was_extended_with(ma
 def extending_config(make_config, results_dir) -> BridgeConfig:
     """2 trials, magnitude (and random, uniform, none), λ ∈ {0.1, 1}, bounds [0.01, 10]: every label's choice of
     two λ is at an edge, so each is run at one λ beyond it (0.01 or 10), and no further (0.001 and 100 are out)."""
-    return make_config(results_dir, task="Bridge.tasks:with_learning_rate",
+    return make_config(results_dir, task="Bridge.tasks:with_learning_rate", num_train_examples=200,
                        task_options={"base_task": "digits", "learning_rate": 0.01}, num_trials=2,
                        measures=["magnitude"], measure_options={}, ewc_lambdas=[0.1, 1.0],
                        lambda_extension_factor=10.0, lambda_bounds=[0.01, 10.0])
