@@ -3,6 +3,7 @@ that extends its grid, stops, resumes to the same rows and, finished, adds nothi
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 
@@ -17,7 +18,7 @@ from Bridge.__main__ import parse_arguments
 from Bridge.extension import lambdas_to_add, recorded_extensions, selection_scores
 from Bridge.paths import first_task_checkpoint
 from Runs.results import read_rows
-from Schema import SEQUENTIAL_COLUMNS, sequential_run_key
+from Schema import SEQUENTIAL_COLUMNS, THRESHOLDING_COLUMNS, sequential_run_key
 from Schema.lambda_choice import choose_lambdas
 from SequentialLearning import SequentialLearner
 
@@ -237,3 +238,35 @@ def test_a_study_stopped_while_extending_resumes_to_the_rows_of_one_run_without_
                 .equals(expected.sort_values(columns).reset_index(drop=True))), part
     assert not _rows(config, "selection").duplicated(keys).any()
     shutil.rmtree(config.results_dir)
+
+
+def _study_rows(lambdas: dict[str, list[float]], trials: int = 3):
+    """Thresholding, sequential and selection rows of ``trials`` trials in which each measure was run at its own
+    ``lambdas``; scores vary with trial, measure and λ so that no choice ties."""
+    thresholding, runs = [], []
+    for trial, (m, (measure, values)) in itertools.product(range(trials), enumerate(lambdas.items())):
+        common = {"trial": trial, "seed": trial, "task": "digits", "epoch": 1, "measure": measure,
+                  "aggregation_level": "weight", "aggregation_method": "none", "scope": "layer", "parameters": "all",
+                  "replacement": "noise", "loss": np.nan, "accuracy": np.nan, "val_accuracy": 0.5,
+                  "chance_val_loss": 3.0}
+        for order in ("least", "most"):
+            for threshold, loss in ((0.0, 1.0), (0.5, 1.5 + 0.2 * m + 0.05 * trial), (1.0, 3.0)):
+                thresholding.append({**common, "order": order, "threshold": threshold,
+                                     "fraction_removed": threshold, "val_loss": loss})
+        for k, value in enumerate(values):
+            final = 0.5 + 0.1 * m - 0.03 * k + 0.01 * trial
+            runs += [{"trial": trial, "seed": trial, "task": "digits", "sequence": "permuted", "measure": measure,
+                      "lambda": value, "trained_task": i, "evaluated_task": j, "accuracy": a, "loss": 0.0,
+                      "penalty": 0.0} for i, j, a in ((0, 0, 0.9), (1, 0, final), (1, 1, 0.9))]
+    runs = pd.DataFrame(runs)[list(SEQUENTIAL_COLUMNS)]
+    return pd.DataFrame(thresholding).reindex(columns=list(THRESHOLDING_COLUMNS)), runs, runs.copy()
+
+
+@pytest.mark.xfail(strict=True, reason="Analysis.bridge_study counts a trial complete only where every measure has "
+                                       "a score at every λ of any measure, so a study whose λ were extended for some "
+                                       "measures has no complete trial")
+def test_the_analysis_reads_a_study_whose_measures_were_run_at_different_lambdas():
+    grid = [0.1, 1.0]
+    rows = _study_rows({"fisher": [0.01, *grid], "mas": grid, "random": grid, "si": grid})
+    study = Analysis.bridge_study.bridge_study(*rows, num_resamples=50)
+    assert not study.correlations.empty and (study.correlations["num_trials"] == 3).all()
