@@ -54,6 +54,7 @@ from Analysis.metrics import DEFAULT_TOLERANCE, trial_metrics
 from Analysis.rank_correlation import kendall, spearman
 from Analysis.statistics import confidence_interval, fisher_z_interval
 from Schema import NO_PENALTY, UNIFORM_PENALTY
+from Schema.lambda_choice import choose_lambdas  # the rule the runner extends λ by, too
 
 # name -> (per-trial metric, order, sign that makes higher = better)
 THRESHOLDING_METRICS = {"auc_least": ("normalized_auc", "least", -1.0), "auc_most": ("normalized_auc", "most", 1.0),
@@ -82,16 +83,6 @@ class Agreement:
     x: np.ndarray
     y: np.ndarray
     bootstrap: np.ndarray = field(repr=False)
-
-
-def choose_lambdas(selection: np.ndarray) -> np.ndarray:
-    """Per measure, the index of the λ with the highest mean over trials of ``selection`` [..., trial, measure, λ]
-    (the first, i.e. smallest λ, on a tie); a λ not run for a measure (NaN in every trial) is never chosen."""
-    missing = np.isnan(selection)
-    counts = (~missing).sum(axis=-3)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(counts > 0, np.where(missing, 0.0, selection).sum(axis=-3) / counts, -np.inf)
-    return np.argmax(means, axis=-1)
 
 
 def _at(ewc: np.ndarray, lambda_index: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ The same importances of the same trained model are judged both ways, per trial:
 4. from that same trained model, each measure (and the baselines ``none``, ``uniform``) learns task B, C, ... with
    EWC whose Ω for task A are those importances, normalised as ``SequentialLearning`` does, over the λ grid ->
    ``sequential.csv`` (the reported validation split) and ``selection.csv`` (held-out training examples, on
-   which the analysis chooses λ) (``consolidation``).
+   which the analysis chooses λ) (``consolidation``); where a measure's choice is at the edge of its λ, it is run
+   beyond it (``extension``).
 
 ``Analysis.bridge_study`` then correlates the two rankings across measures. This is the one package that imports
 both runners; neither imports it.

@@ -6,7 +6,8 @@ them from a JSON or YAML file (options given on the line override it).
     python -m Bridge --config data/bridge_permuted_digits/thresholding.json --num-trials 6
 
 Values are read as YAML (``3`` is a number, ``null`` is None, ``[a, b]`` a list, ``{a: 1}`` a dict), so lists and
-dicts are written as in ``papermill -y``. A configuration JSON saved beside a part's CSV may be given as
+dicts are written as in ``papermill -y``; a number with an exponent needs a point (``--lambda-bounds
+"[1.0e-4, 1.0e4]"``: YAML reads ``1e-4`` as text). A configuration JSON saved beside a part's CSV may be given as
 ``--config``: its ``results_csv`` is left out.
 """
 

@@ -14,6 +14,7 @@ registry name and hold one set each).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from Experiment import ExperimentConfig
@@ -21,7 +22,7 @@ from Experiment.config import ThresholdingGrid
 from Runs import paths as run_paths
 from Runs.records import ConfigRecord, RunFields, as_list, check_int
 from Schema import BASELINE_MEASURE, BRIDGE_EWC_SCORES, BRIDGE_PRIMARY, BRIDGE_THRESHOLDING_METRICS, CONTROL_PREFIX
-from Schema import NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
+from Schema import KEY_DIGITS, NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
 from Schema import registry_name as base_measure  # a label's registry name: fisher@sampled -> fisher
 from SequentialLearning import SequentialConfig, get_importance
 from SequentialLearning.config import SequenceSettings
@@ -29,6 +30,9 @@ from SequentialLearning.config import SequenceSettings
 # The EWC baselines every study runs besides its measures: plain fine-tuning and Ω = 1.
 EWC_BASELINES = (NO_PENALTY, UNIFORM_PENALTY)
 RESULTS_PREFIX = "bridge_"
+# The smallest low end of ``lambda_bounds``: λ are keyed to ``KEY_DIGITS`` decimal places, so a smaller λ would keep
+# fewer than 3 significant digits in its key (and 1e-11 would be keyed as λ = 0).
+MIN_LAMBDA_BOUND = 10.0 ** -(KEY_DIGITS - 2)
 
 
 @dataclass
@@ -49,6 +53,12 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
         measures: measure labels (module docstring) judged both ways. ``random`` is always judged too; the EWC
             baselines ``none`` (fine-tuning) and ``uniform`` (Ω = 1) are always run.
         measure_options: options per label, e.g. ``{"fisher@sampled": {"labels": "sampled"}}``.
+        lambda_extension_factor, lambda_bounds: λ beyond the grid (``Bridge/extension.py``). Once every trial is
+            complete, a measure (or ``uniform``) whose λ chosen on the selection split is the smallest (largest)
+            it was run with is run at λ / factor (λ × factor) in every trial, until its choice is interior or the
+            next λ would leave ``lambda_bounds`` [low, high]. ``lambda_extension_factor`` None or 1: the grid
+            only. Both define the study (they decide which runs exist); a study recorded before them reads them
+            as these defaults, so resuming it extends it.
         num_selection_examples: training examples of each task held out from training, on which λ is chosen
             (the selection split: every run is evaluated on it too, into its own CSV).
         primary_thresholding_metric, primary_ewc_score, primary_aggregation_level: the primary hypothesis,
@@ -71,6 +81,8 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
     # Its own fields.
     measures: list = field(default_factory=lambda: ["magnitude", "fisher", "mas"])
     measure_options: dict = field(default_factory=dict)
+    lambda_extension_factor: float | None = 10.0
+    lambda_bounds: list = field(default_factory=lambda: [1e-4, 1e4])
     num_selection_examples: int = 300
     primary_thresholding_metric: str = BRIDGE_PRIMARY["primary_thresholding_metric"]
     primary_ewc_score: str = BRIDGE_PRIMARY["primary_ewc_score"]
@@ -79,11 +91,15 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
 
     def __post_init__(self):
         self.measures = as_list("measures", self.measures)
+        self.lambda_bounds = as_list("lambda_bounds", self.lambda_bounds, scalars=())
         if self.results_dir is None:
             self.results_dir = str(run_paths.default_results_csv(f"{self.sequence}_{self.task}",
                                                                  prefix=RESULTS_PREFIX))[: -len(".csv")]
         self.measure_options = {str(k): dict(v) for k, v in (self.measure_options or {}).items()}
         self._validate()
+        self.lambda_extension_factor = (None if self.lambda_extension_factor in (None, 1)
+                                        else float(self.lambda_extension_factor))
+        self.lambda_bounds = [float(v) for v in self.lambda_bounds]
 
     # -- validation ------------------------------------------------------------------------------------------
     def _validate(self) -> None:
@@ -97,6 +113,7 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
             if getattr(self, name) not in valid:
                 raise ValueError(f"{name} is {getattr(self, name)!r}; the primary hypothesis names one of "
                                  f"{list(valid)}.")
+        self._validate_lambda_extension()
         if not isinstance(self.results_dir, str) or not self.results_dir:
             raise ValueError(f"results_dir must be a folder path; got {self.results_dir!r}.")
         for label in self.measures:
@@ -118,6 +135,20 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
         self.thresholding_config(self.labels())
         self.sequential_config()
 
+    def _validate_lambda_extension(self) -> None:
+        factor = self.lambda_extension_factor
+        if factor is not None and (isinstance(factor, bool) or not isinstance(factor, (int, float))
+                                   or not 1 <= factor < math.inf):
+            raise ValueError(f"lambda_extension_factor must be a number > 1 (an edge λ is divided or multiplied by "
+                             f"it), or 1 or None for the grid only; got {factor!r}.")
+        bounds = self.lambda_bounds
+        numbers = all(not isinstance(v, bool) and isinstance(v, (int, float)) for v in bounds)
+        if len(bounds) != 2 or not numbers or not MIN_LAMBDA_BOUND <= bounds[0] <= bounds[1] < math.inf:
+            hint = (" (YAML reads 1e-4 as text: write 1.0e-4)" if any(isinstance(v, str) for v in bounds) else "")
+            raise ValueError(f"lambda_bounds must be two numbers [low, high] with {MIN_LAMBDA_BOUND:g} <= low <= "
+                             f"high, the λ the extension may reach (λ are keyed to {KEY_DIGITS} decimal places); "
+                             f"got {bounds!r}{hint}.")
+
     # -- derived values ---------------------------------------------------------------------------------------
     def labels(self) -> list[str]:
         """The measures judged both ways: ``random`` first, then ``measures``."""
@@ -130,13 +161,21 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
     def options_of(self, label: str) -> dict:
         return dict(self.measure_options.get(label, {}))
 
-    def lambdas_of(self, label: str) -> list[float]:
-        """The λ values run for ``label``: only 0 for ``none``."""
-        return [0.0] if label == NO_PENALTY else list(self.ewc_lambdas)
+    def lambdas_of(self, label: str, extended=()) -> list[float]:
+        """The λ values run for ``label``, ascending: only 0 for ``none``; otherwise ``ewc_lambdas`` and
+        ``extended``, the values the study extended them with (``Bridge.extension``)."""
+        if label == NO_PENALTY:
+            return [0.0]
+        values = {round(float(v), KEY_DIGITS): float(v) for v in extended}
+        values.update({round(v, KEY_DIGITS): v for v in self.ewc_lambdas})
+        return sorted(values.values())
 
-    def runs(self) -> list[tuple[str, float]]:
-        """(measure label, λ) of one trial's EWC runs, in the order they are run."""
-        return [(label, value) for label in self.ewc_measures() for value in self.lambdas_of(label)]
+    def runs(self, extended: dict | None = None) -> list[tuple[str, float]]:
+        """(measure label, λ) of one trial's EWC runs, in the order they are run; ``extended``: per label, the λ
+        the study added to the grid (``Bridge.extension``; None: none)."""
+        extended = extended or {}
+        return [(label, value) for label in self.ewc_measures()
+                for value in self.lambdas_of(label, extended.get(label, ()))]
 
     def thresholding_config(self, measures: list[str], results_csv: str = "thresholding.csv") -> ExperimentConfig:
         """The ``ExperimentConfig`` whose grid ``Experiment.EpochGrid`` runs on task A's model for ``measures``

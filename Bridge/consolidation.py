@@ -1,4 +1,5 @@
-"""The EWC part: from task A's trained model, every importance learns the rest of the sequence with EWC, for every λ.
+"""The EWC part: from task A's trained model, every importance learns the rest of the sequence with EWC, for every λ
+(the grid and the values the study extended it with, ``Bridge.extension``).
 
 For each label (and the baselines ``none``, ``uniform``), a ``SequentialLearner`` of that importance is built as
 the sequential runner builds it, and task A's trained state is assigned to it (``Runs.state.restore``: the model,
@@ -45,12 +46,13 @@ class SelectionEvaluator:
 
 
 def learn_with_ewc(config: BridgeConfig, trial: int, study: StudySequence, first: FirstTask,
-                   sinks: dict[str, RowSink], done: dict[str, set]) -> None:
-    """Every (importance, λ) of ``config.runs()`` not done in both ``done[SEQUENTIAL]`` and ``done[SELECTION]``
-    (run keys), its rows appended through ``sinks`` of the same names (``Bridge.paths`` parts)."""
+                   sinks: dict[str, RowSink], done: dict[str, set], extended: dict | None = None) -> None:
+    """Every (importance, λ) of ``config.runs(extended)`` (``extended``: per label, the λ the study added to the
+    grid, ``Bridge.extension``) not done in both ``done[SEQUENTIAL]`` and ``done[SELECTION]`` (run keys), its rows
+    appended through ``sinks`` of the same names (``Bridge.paths`` parts)."""
     seed = config.trial_seed(trial)
     pending: dict[str, list[float]] = {}
-    for label, value in config.runs():
+    for label, value in config.runs(extended):
         key = sequential_run_key(trial, label, value)
         if key not in done[SEQUENTIAL] or key not in done[SELECTION]:
             pending.setdefault(label, []).append(value)

@@ -5,6 +5,11 @@ its recorded configuration compared with this one (a study with rows under anoth
 the differences), the first trial's sequence built before anything is written, and then the configuration saved
 beside each. EWC runs cut short are removed from the sequential files (``SequentialLearning.results``) before any
 is redone. Trials run one after another in this process (the local backend; there is no Ray backend for studies).
+
+When every trial is complete, λ is extended where a measure's choice sits at the edge of the λ it was run with
+(``Bridge.extension``): the new runs are made in every trial, and the choice is made again, until no choice is at
+an edge that may still be extended. Task A's checkpoints are kept until then (so an extension reads task A instead
+of training it again) and deleted when the study is finished.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from tqdm.auto import tqdm
 from Bridge.config import BridgeConfig, PartConfig
 from Bridge.first_task import build_sequence
 from Bridge.paths import PARTS, SELECTION, SEQUENTIAL, THRESHOLDING, part_csv
-from Bridge.trial import run_trial, trial_complete
+from Bridge.extension import next_extensions, recorded_extensions
+from Bridge.trial import remove_first_task_checkpoint, run_trial, trial_complete
 from Experiment.results import WRITER as THRESHOLDING_WRITER
 from Experiment.results import columns_of, keys_of
 from Runs.run_files import RunFiles
@@ -38,7 +44,8 @@ def _columns(config: BridgeConfig, part: str) -> tuple[str, ...]:
 
 
 def run_bridge(config: BridgeConfig) -> Path:
-    """Run (or resume) every trial of ``config``; returns the study's folder (``config.results_dir``)."""
+    """Run (or resume) every trial of ``config``, then extend λ where a measure's choice is at the edge of what it
+    was run with (``Bridge.extension``); returns the study's folder (``config.results_dir``)."""
     with contextlib.ExitStack() as stack:
         files = {}
         for part in PARTS:  # the first part resolves num_threads; the others record the same count
@@ -47,26 +54,50 @@ def run_bridge(config: BridgeConfig) -> Path:
                                                        default_num_threads=num_threads_in_use()))
             config = files[part].config.study()
         done = recorded(config, files)
-        trials = [trial for trial in range(config.num_trials) if not trial_complete(config, trial, done)]
-        if not trials:
+        extended = recorded_extensions(config, done)
+        trials = _incomplete(config, done, extended)
+        additions = {} if trials else next_extensions(config, extended, files[SELECTION].rows())
+        if not trials and not additions:
+            _remove_checkpoints(config)  # a study stopped between its last run and this
             return Path(config.results_dir)
         use_num_threads(config.num_threads)
-        build_sequence(config, config.trial_seed(trials[0]))  # a bad option or missing data: nothing written
+        build_sequence(config, config.trial_seed(trials[0] if trials else 0))  # a bad option: nothing written
         for part in PARTS:
             files[part].save_config()
         for part in (SEQUENTIAL, SELECTION):
             drop_incomplete_runs(files[part].results_csv, config.num_tasks)
         done = recorded(config, files)
         sinks = {part: files[part].writer.append for part in PARTS}
-        progress = tqdm(total=config.num_trials, initial=config.num_trials - len(trials), desc="bridge trials",
-                        unit="trial", disable=not config.progress)
-        try:
-            for trial in trials:
-                run_trial(config, trial, sinks, done)
-                progress.update(1)
-        finally:
-            progress.close()
+        extends = config.lambda_extension_factor is not None
+        description = "bridge trials"
+        while True:
+            extended = {label: sorted({*extended.get(label, ()), *additions.get(label, ())})
+                        for label in {*extended, *additions}}
+            trials = _incomplete(config, done, extended)
+            progress = tqdm(total=config.num_trials, initial=config.num_trials - len(trials), desc=description,
+                            unit="trial", disable=not config.progress)
+            try:
+                for trial in trials:
+                    run_trial(config, trial, sinks, done, extended, keep_checkpoint=extends)
+                    progress.update(1)
+            finally:
+                progress.close()
+            additions = next_extensions(config, extended, files[SELECTION].rows())
+            if not additions:
+                break
+            description = "bridge trials, λ extended: " + ", ".join(
+                f"{label} {'/'.join(f'{value:g}' for value in values)}" for label, values in additions.items())
+        _remove_checkpoints(config)
     return Path(config.results_dir)
+
+
+def _incomplete(config: BridgeConfig, done: dict[str, set], extended: dict) -> list[int]:
+    return [trial for trial in range(config.num_trials) if not trial_complete(config, trial, done, extended)]
+
+
+def _remove_checkpoints(config: BridgeConfig) -> None:
+    for trial in range(config.num_trials):
+        remove_first_task_checkpoint(config, trial)
 
 
 def recorded(config: BridgeConfig, files: dict[str, RunFiles]) -> dict[str, set]:

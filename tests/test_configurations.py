@@ -33,7 +33,8 @@ def test_each_study_is_its_groups_and_its_own_fields():
     assert names(BridgeConfig) >= names(RunFields) | names(ThresholdingGrid) | names(SequenceSettings)
     # The bridge restates none of the runners' own fields: what it has beyond the groups is its own.
     own = names(BridgeConfig) - names(RunFields) - names(ThresholdingGrid) - names(SequenceSettings)
-    assert own == {"measures", "measure_options", "num_selection_examples", "results_dir"}
+    assert own == {"measures", "measure_options", "num_selection_examples", "results_dir", "lambda_extension_factor",
+                   "lambda_bounds", "primary_thresholding_metric", "primary_ewc_score", "primary_aggregation_level"}
     # The fields the bridge declares itself (its annotations) are its own ones and the defaults it changes.
     assert set(BridgeConfig.__annotations__) == own | {"aggregation_levels", "orders", "sequence", "model"}
 

@@ -25,6 +25,7 @@ def tiny_config(results_dir, **changes) -> BridgeConfig:
     values = dict(task="digits", sequence="permuted", num_tasks=2, model="mlp:16", seed=0, num_trials=1, epochs=1,
                   measures=MEASURES, measure_options={"fisher@sampled": {"labels": "sampled"}},
                   aggregation_levels=["weight"], orders=["least", "most"], num_thresholds=3, ewc_lambdas=[1.0],
+                  lambda_extension_factor=None,
                   num_train_examples=60, num_selection_examples=30, num_validation_examples=40,
                   num_importance_examples=30, results_dir=str(results_dir), progress=False)
     values.update(changes)
