@@ -36,22 +36,39 @@ def capture(model: keras.Model, measures: dict) -> dict[str, np.ndarray]:
     arrays = {MODEL + key: np.array(v) for key, v in zip(_keys(model.variables), model.variables)}
     optimizer = model.optimizer.variables
     arrays.update({OPTIMIZER + key: np.array(v) for key, v in zip(_keys(optimizer), optimizer)})
-    weights = model.trainable_weights
-    weight_keys = _keys(weights)
     for name, measure in measures.items():
         for key, values in measure.get_state().items():
-            per_weight = len(values) == len(weights) and all(
-                tuple(np.shape(a)) == tuple(w.shape) for a, w in zip(values, weights))
-            labels = weight_keys if per_weight else [str(i) for i in range(len(values))]
-            arrays.update({f"{MEASURE}{name}/{key}/{label}": np.array(a) for label, a in zip(labels, values)})
+            arrays.update({f"{MEASURE}{name}/{key}/{label}": np.array(a)
+                           for label, a in weight_labels(model, values).items()})
     return arrays
+
+
+def weight_labels(model: keras.Model, values: list) -> dict[str, np.ndarray]:
+    """``values`` by label: the trainable weights' paths where it holds one array per trainable weight (same
+    count and shapes), else their positions ``0``, ``1``, ...; ``weight_arrays`` reads them back."""
+    weights = model.trainable_weights
+    per_weight = len(values) == len(weights) and all(
+        tuple(np.shape(a)) == tuple(w.shape) for a, w in zip(values, weights))
+    labels = _keys(weights) if per_weight else [str(i) for i in range(len(values))]
+    return dict(zip(labels, values))
+
+
+def weight_arrays(model: keras.Model, labelled: dict[str, np.ndarray], what: str) -> list[np.ndarray]:
+    """What ``weight_labels`` gave, as a list again: by position where labelled by position, else one array per
+    trainable weight of ``model`` in its order, matched by path (``Schema.arrays.match_arrays``; a ``ValueError``
+    beginning with ``what`` names the paths that differ)."""
+    if all(label.isdigit() for label in labelled):
+        return [labelled[label] for label in sorted(labelled, key=int)]
+    weights = model.trainable_weights
+    return match_arrays(labelled, [(k, tuple(w.shape)) for k, w in zip(_keys(weights), weights)], _automatic(model),
+                        what=what)
 
 
 def restore(model: keras.Model, measures: dict, arrays: dict[str, np.ndarray], source: str = "the saved state") \
         -> None:
-    """Assign what ``capture`` returned to the model, its optimizer and the measures. The model's and optimizer's
-    variables are matched to ``arrays`` (paths and shapes; module docstring) before any is assigned, so a
-    ``ValueError`` naming the paths that differ leaves them as they were."""
+    """Assign what ``capture`` returned to the model, its optimizer and the measures. Every array is matched to
+    its variable (paths and shapes; module docstring) before any is assigned, so a ``ValueError`` naming the
+    paths that differ leaves the model and optimizer as they were."""
     optimizer = model.optimizer
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
@@ -62,26 +79,22 @@ def restore(model: keras.Model, measures: dict, arrays: dict[str, np.ndarray], s
         section = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
         values = _section(section, variables, automatic, f"{source} does not fit {owner}'s variables")
         pairs.extend(zip(variables, values))
-    for variable, value in pairs:
-        variable.assign(value)
-    weights = model.trainable_weights
-    for name, measure in measures.items():
+    states = {}
+    for name in measures:
         prefix = f"{MEASURE}{name}/"
         lists: dict[str, dict[str, np.ndarray]] = {}
         for key, value in arrays.items():
             if key.startswith(prefix):
                 state_key, _, label = key[len(prefix):].partition("/")
                 lists.setdefault(state_key, {})[label] = value
-        state = {}
-        for state_key, labelled in lists.items():
-            if all(label.isdigit() for label in labelled):
-                state[state_key] = [labelled[label] for label in sorted(labelled, key=int)]
-            else:
-                state[state_key] = match_arrays(
-                    labelled, [(k, tuple(w.shape)) for k, w in zip(_keys(weights), weights)], automatic,
-                    what=f"{source}: the state {state_key!r} of measure {name!r} does not fit the trainable weights")
-        if state:
-            measure.set_state(state)
+        states[name] = {state_key: weight_arrays(model, labelled, f"{source}: the state {state_key!r} of measure "
+                                                                  f"{name!r} does not fit the trainable weights")
+                        for state_key, labelled in lists.items()}
+    for variable, value in pairs:
+        variable.assign(value)
+    for name, measure in measures.items():
+        if states[name]:
+            measure.set_state(states[name])
 
 
 def _section(section: dict[str, np.ndarray], variables: list, automatic: dict, what: str) -> list[np.ndarray]:
