@@ -12,7 +12,7 @@ The trained state (``Runs.state.capture``: model, optimizer, every measure's tra
 by ``Schema.arrays`` (atomic, keyed by variable path), so a trial stopped after task A goes on from the very same
 model and importances. The temporary file of a killed write is removed when the trial opens its checkpoint again;
 the checkpoint itself is removed once the trial is complete (``remove_first_task_checkpoint``), or, where a run
-stopped between a trial's last rows and that removal, when a later run finds the trial complete.
+stopped between a trial's last rows and that removal, when the trial is run again and found complete.
 """
 
 from __future__ import annotations
