@@ -25,7 +25,8 @@ Paths come from layer names. Arrays are matched by exact path first. Keras numbe
 (a layer of class ``Conv2D`` is named ``conv2d``, ``conv2d_1``, ...: ``<class name in snake case>_<n>``), so a
 second model of the same architecture built in the same process has other paths. Only when the paths do not
 match exactly, and the model's and the file's paths differ only in such automatic numbers, the tensors are
-matched in order (same number of tensors, same kind and shape in the same order). A number counts as automatic
+matched in order (same number of tensors, same kind and shape in the same order), or, where the order differs,
+one to one by their paths up to those numbers. A number counts as automatic
 only on the name of a layer (or model) whose name is its class's snake-case name, alone or followed by
 ``_<n>``: ``dense_3`` on a ``Dense`` layer matches ``dense`` or ``dense_7``; a name the user chose, such as
 ``block_1`` on a ``Dense`` layer, matches only itself (``block_2`` is another layer). A user who names a
