@@ -12,7 +12,8 @@ The trained state (``Runs.state.capture``: model, optimizer, every measure's tra
 by ``Schema.arrays`` (atomic, keyed by variable path), so a trial stopped after task A goes on from the very same
 model and importances. The temporary file of a killed write is removed when the trial opens its checkpoint again;
 the checkpoint itself is removed once the trial is complete (``remove_first_task_checkpoint``), or, where a run
-stopped between a trial's last rows and that removal, when the trial is run again and found complete.
+stopped between a trial's last rows and that removal, when a later run finds the trial complete
+(``remove_complete_checkpoints``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 
 import WeightImportance
 from Bridge.config import BridgeConfig, base_measure
+from Bridge.paths import first_task_checkpoint
 from Runs import state
 from Runs.checkpoints import set_aside
 from Schema import NO_PENALTY
@@ -131,6 +133,13 @@ def remove_first_task_checkpoint(checkpoint: Path) -> None:
     for folder in (checkpoint.parent, checkpoint.parent.parent):  # left empty by the last trial: removed
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+def remove_complete_checkpoints(config: BridgeConfig, remaining: list[int]) -> None:
+    """Remove the task A checkpoints of the trials of ``config`` not in ``remaining`` (complete ones): a run that
+    stopped between a trial's last rows and removing its checkpoint left it behind."""
+    for trial in sorted(set(range(config.num_trials)) - set(remaining)):
+        remove_first_task_checkpoint(first_task_checkpoint(config.results_dir, trial, config.epochs))
 
 
 def _save(path: Path, first: FirstTask) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from Bridge.config import BridgeConfig, PartConfig
-from Bridge.first_task import build_sequence
+from Bridge.first_task import build_sequence, remove_complete_checkpoints
 from Bridge.paths import PARTS, SELECTION, SEQUENTIAL, THRESHOLDING, part_csv
 from Bridge.trial import run_trial, trial_complete
 from Experiment.results import WRITER as THRESHOLDING_WRITER
@@ -48,6 +48,7 @@ def run_bridge(config: BridgeConfig) -> Path:
             config = files[part].config.study()
         done = recorded(config, files)
         trials = [trial for trial in range(config.num_trials) if not trial_complete(config, trial, done)]
+        remove_complete_checkpoints(config, trials)
         if not trials:
             return Path(config.results_dir)
         use_num_threads(config.num_threads)

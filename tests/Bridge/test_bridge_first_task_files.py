@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import Bridge.trial
-from Bridge import run_bridge
+from Bridge import part_csv, run_bridge
 from Bridge.first_task import remove_first_task_checkpoint
 from Bridge.paths import SELECTION, SEQUENTIAL, THRESHOLDING, first_task_checkpoint
 from Bridge.thresholding import expected_thresholding_keys
@@ -45,6 +45,20 @@ def test_a_checkpoint_orphaned_after_the_last_rows_is_removed_without_training(m
     Bridge.trial.run_trial(config, 0, sinks={}, done=done)  # every row recorded: the trial is complete
     assert trained == []
     assert not checkpoint.parent.parent.exists()  # checkpoint, temporary file and their folders removed
+
+
+def test_a_later_run_removes_the_checkpoint_of_a_complete_trial(make_config, tmp_path, monkeypatch):
+    config = make_config(tmp_path / "study", measures=["magnitude"], measure_options={})
+    checkpoint = first_task_checkpoint(config.results_dir, 0, config.epochs)
+    monkeypatch.setattr(Bridge.trial, "remove_first_task_checkpoint", lambda path: None)  # as if the run died
+    run_bridge(config)
+    assert checkpoint.exists()
+    written = {part: part_csv(config.results_dir, part).read_bytes() for part in ("thresholding", "sequential")}
+    trained = []
+    monkeypatch.setattr(SequentialLearner, "train_task", lambda self, i: trained.append(i))
+    run_bridge(config)
+    assert trained == [] and not checkpoint.parent.parent.exists()
+    assert {part: part_csv(config.results_dir, part).read_bytes() for part in written} == written
 
 
 def test_a_killed_checkpoint_write_is_cleaned_when_the_trial_resumes(make_config, tmp_path, monkeypatch):
