@@ -8,12 +8,18 @@ runner builds it (``get_importance`` with the trial's seed) and computed on the 
 training examples of task A with task A's output mask, as ``SequentialLearner.consolidate`` computes it.
 
 The trained state (``Runs.state.capture``: model, optimizer, every measure's training state) and the importances
-are checkpointed together, so a trial stopped after task A goes on from the very same model and importances.
+(``importance/LABEL/<trainable weight's path>``) are checkpointed together in one ``.npz`` file, written and read
+by ``Schema.arrays`` (atomic, keyed by variable path), so a trial stopped after task A goes on from the very same
+model and importances. The temporary file of a killed write is removed when the trial opens its checkpoint again;
+the checkpoint itself is removed once the trial is complete (``remove_first_task_checkpoint``), or, where a run
+stopped between a trial's last rows and that removal, when a later run finds the trial complete
+(``remove_complete_checkpoints``).
 """
 
 from __future__ import annotations
 
-import zipfile
+import contextlib
+import glob
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +27,11 @@ import numpy as np
 
 import WeightImportance
 from Bridge.config import BridgeConfig, base_measure
+from Bridge.paths import first_task_checkpoint
 from Runs import state
 from Runs.checkpoints import set_aside
-from Runs.files import replace_atomically
 from Schema import NO_PENALTY
+from Schema.arrays import load_arrays, remove_leftovers, save_arrays
 from SequentialLearning import SequenceTask, SequentialLearner, TaskSequence, get_importance, get_sequence, with_model
 
 IMPORTANCE_PREFIX = "importance/"
@@ -89,12 +96,13 @@ def new_learner(config: BridgeConfig, sequence: TaskSequence, label: str, seed: 
 
 def learn_first_task(config: BridgeConfig, sequence: TaskSequence, seed: int, checkpoint: Path) -> FirstTask:
     """Train task A and compute every measure's importances, or read both back from ``checkpoint``."""
+    remove_leftovers(checkpoint.parent, glob.escape(checkpoint.name))  # of a write killed before its rename
     if checkpoint.exists():
         first = _untrained(config, sequence, seed)
         try:
             first.importances = _load(checkpoint, first)
             return first
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, KeyError) as error:
             set_aside(checkpoint, ValueError(f"Checkpoint {checkpoint} cannot be used ({error})."),
                       "by training task A again")
     first = _untrained(config, sequence, seed)
@@ -117,27 +125,43 @@ def _untrained(config: BridgeConfig, sequence: TaskSequence, seed: int) -> First
     return FirstTask(learner, measures, {})
 
 
+def remove_first_task_checkpoint(checkpoint: Path) -> None:
+    """Delete a complete trial's task A checkpoint, the temporary files of killed writes of it, and its folders
+    where that leaves them empty."""
+    checkpoint.unlink(missing_ok=True)
+    remove_leftovers(checkpoint.parent, glob.escape(checkpoint.name))
+    for folder in (checkpoint.parent, checkpoint.parent.parent):  # left empty by the last trial: removed
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def remove_complete_checkpoints(config: BridgeConfig, remaining: list[int]) -> None:
+    """Remove the task A checkpoints of the trials of ``config`` not in ``remaining`` (complete ones): a run that
+    stopped between a trial's last rows and removing its checkpoint left it behind."""
+    for trial in sorted(set(range(config.num_trials)) - set(remaining)):
+        remove_first_task_checkpoint(first_task_checkpoint(config.results_dir, trial, config.epochs))
+
+
 def _save(path: Path, first: FirstTask) -> None:
     arrays = first.state()
+    model = first.learner.model
     for label, importances in first.importances.items():
-        arrays.update({f"{IMPORTANCE_PREFIX}{label}/{i}": a for i, a in enumerate(importances)})
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "wb") as handle:  # np.savez appends ".npz" to a name without it
-            np.savez(handle, **arrays)
-
-    replace_atomically(path, write)
+        arrays.update({f"{IMPORTANCE_PREFIX}{label}/{key}": a
+                       for key, a in state.weight_labels(model, importances).items()})
+    save_arrays(path, arrays)
 
 
 def _load(path: Path, first: FirstTask) -> dict[str, list[np.ndarray]]:
-    with np.load(path) as data:
-        arrays = dict(data)
-    weights = first.learner.model.trainable_weights
+    arrays = load_arrays(path)
+    model = first.learner.model
     importances = {}
     for label in first.measures:
-        keys = [f"{IMPORTANCE_PREFIX}{label}/{i}" for i in range(len(weights))]
-        importances[label] = [np.asarray(arrays[key], np.float64) for key in keys]
-        if [a.shape for a in importances[label]] != [tuple(w.shape) for w in weights]:
+        prefix = f"{IMPORTANCE_PREFIX}{label}/"
+        labelled = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
+        found = state.weight_arrays(model, labelled, f"Checkpoint {path}: the importances of {label!r} do not fit "
+                                                     "the trainable weights")
+        importances[label] = [np.asarray(a, np.float64) for a in found]
+        if [a.shape for a in importances[label]] != [tuple(w.shape) for w in model.trainable_weights]:
             raise ValueError(f"the importances of {label!r} do not fit the model")
-    state.restore(first.learner.model, first.measures, arrays, source=f"Checkpoint {path}")
+    state.restore(model, first.measures, arrays, source=f"Checkpoint {path}")
     return importances

@@ -20,10 +20,10 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from Bridge.config import BridgeConfig, PartConfig
-from Bridge.first_task import build_sequence
+from Bridge.first_task import build_sequence, remove_complete_checkpoints
 from Bridge.paths import PARTS, SELECTION, SEQUENTIAL, THRESHOLDING, part_csv
 from Bridge.extension import next_extensions, recorded_extensions
-from Bridge.trial import remove_first_task_checkpoint, run_trial, trial_complete
+from Bridge.trial import run_trial, trial_complete
 from Experiment.results import WRITER as THRESHOLDING_WRITER
 from Experiment.results import columns_of, keys_of
 from Runs.run_files import RunFiles
@@ -58,7 +58,7 @@ def run_bridge(config: BridgeConfig) -> Path:
         trials = _incomplete(config, done, extended)
         additions = {} if trials else next_extensions(config, extended, files[SELECTION].rows())
         if not trials and not additions:
-            _remove_checkpoints(config)  # a study stopped between its last run and this
+            remove_complete_checkpoints(config, [])  # a study stopped between its last run and this
             return Path(config.results_dir)
         use_num_threads(config.num_threads)
         build_sequence(config, config.trial_seed(trials[0] if trials else 0))  # a bad option: nothing written
@@ -93,11 +93,6 @@ def run_bridge(config: BridgeConfig) -> Path:
 
 def _incomplete(config: BridgeConfig, done: dict[str, set], extended: dict) -> list[int]:
     return [trial for trial in range(config.num_trials) if not trial_complete(config, trial, done, extended)]
-
-
-def _remove_checkpoints(config: BridgeConfig) -> None:
-    for trial in range(config.num_trials):
-        remove_first_task_checkpoint(config, trial)
 
 
 def recorded(config: BridgeConfig, files: dict[str, RunFiles]) -> dict[str, set]:

@@ -11,12 +11,10 @@ it when the study is finished, and a later extension reads task A from it instea
 
 from __future__ import annotations
 
-import contextlib
-
 from Bridge.config import BridgeConfig
 from Bridge.consolidation import learn_with_ewc
 from Bridge.extension import recorded_extensions
-from Bridge.first_task import build_sequence, learn_first_task
+from Bridge.first_task import build_sequence, learn_first_task, remove_first_task_checkpoint
 from Bridge.paths import SELECTION, SEQUENTIAL, THRESHOLDING, first_task_checkpoint
 from Bridge.thresholding import expected_thresholding_keys, threshold_first_task
 from Runs.results import RowSink
@@ -39,23 +37,15 @@ def run_trial(config: BridgeConfig, trial: int, sinks: dict[str, RowSink], done:
     """Run (or resume) trial ``trial``: rows of each part not in ``done[part]`` go to ``sinks[part]``; ``extended``
     as in ``trial_complete``; ``keep_checkpoint``: leave task A's checkpoint for a later extension of λ."""
     extended = recorded_extensions(config, done) if extended is None else extended
+    checkpoint = first_task_checkpoint(config.results_dir, trial, config.epochs)
     if trial_complete(config, trial, done, extended):
         return
     seed = config.trial_seed(trial)
     study = build_sequence(config, seed)
-    checkpoint = first_task_checkpoint(config.results_dir, trial, config.epochs)
     first = learn_first_task(config, study.sequence, seed, checkpoint)
     if not expected_thresholding_keys(config, trial) <= done[THRESHOLDING]:  # an extension of λ: all there
         threshold_first_task(config, trial, study.sequence, first, sinks[THRESHOLDING], done[THRESHOLDING])
     learn_with_ewc(config, trial, study, first, sinks, done, extended)
     if not keep_checkpoint:
-        remove_first_task_checkpoint(config, trial)
+        remove_first_task_checkpoint(checkpoint)
 
-
-def remove_first_task_checkpoint(config: BridgeConfig, trial: int) -> None:
-    """Delete ``trial``'s task A checkpoint, and its folders when that leaves them empty."""
-    checkpoint = first_task_checkpoint(config.results_dir, trial, config.epochs)
-    checkpoint.unlink(missing_ok=True)
-    for folder in (checkpoint.parent, checkpoint.parent.parent):  # left empty by the last trial: removed
-        with contextlib.suppress(OSError):
-            folder.rmdir()

@@ -1,24 +1,28 @@
-"""Checkpoints of a trial, one per measured epoch: ``Runs.state.capture`` in one ``.npz`` file, written atomically
-(``results/foo_checkpoints/trial_3/epoch_2.npz``).
+"""Checkpoints of a trial, one per measured epoch: ``Runs.state.capture`` in one ``.npz`` file
+(``results/foo_checkpoints/trial_3/epoch_2.npz``), written atomically and keyed by variable path
+(``Schema.arrays``).
 
 Every measured epoch's checkpoint is kept, so the rows of any measured epoch can be measured again from the state
 they were measured on (a deleted or damaged results file costs no training). A checkpoint that cannot be read
 (a damaged disk, a file copied in part) is moved aside to ``epoch_2.npz.corrupt`` with a warning, and the trial
-goes on from an earlier state.
+goes on from an earlier state. The temporary file of a write that was killed is removed when the trial opens its
+checkpoints again (``remove_leftover_files``).
+
+When a run's configuration is replaced (``Runs.run_files``), ``remove_checkpoints`` deletes what was made under
+the old one: every checkpoint and the saved importances (``results/foo_importances``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
-import zipfile
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from Runs import paths, state
-from Runs.files import remove_leftovers, replace_atomically
+from Schema.arrays import ArrayFileError, load_arrays, remove_leftovers, save_arrays
 
 CORRUPT_SUFFIX = ".corrupt"
 
@@ -28,16 +32,7 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(results_csv, trial: int, epoch: int, model: keras.Model, measures: dict) -> Path:
-    arrays = state.capture(model, measures)
-    target = paths.checkpoint_file(results_csv, trial, epoch)
-    # np.savez appends ".npz" to a name without it, so it writes to an open file instead.
-    replace_atomically(target, lambda temporary: _savez(temporary, arrays))
-    return target
-
-
-def _savez(path: Path, arrays: dict) -> None:
-    with open(path, "wb") as handle:
-        np.savez(handle, **arrays)
+    return save_arrays(paths.checkpoint_file(results_csv, trial, epoch), state.capture(model, measures))
 
 
 def checkpoints(results_csv, trial: int) -> dict[int, Path]:
@@ -52,27 +47,34 @@ def checkpoints(results_csv, trial: int) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
-def latest_checkpoint(results_csv, trial: int) -> tuple[int, Path] | None:
-    found = checkpoints(results_csv, trial)
-    return max(found.items()) if found else None
-
-
 def remove_leftover_files(results_csv, trial: int) -> None:
     """Remove the temporary files of checkpoints whose writer died before renaming them (one process runs a
     trial at a time, so none is being written)."""
-    directory = paths.checkpoint_dir(results_csv, trial)
-    if directory.is_dir():
-        remove_leftovers(directory, "epoch_*.npz")
+    remove_leftovers(paths.checkpoint_dir(results_csv, trial), "epoch_*.npz")
 
 
 def remove_checkpoints(results_csv) -> int:
-    """Delete every trial's checkpoint files of ``results_csv`` (when the configuration they belong to is
-    replaced); returns how many were deleted. Other files in those folders are left alone."""
+    """Delete what was made under the configuration of ``results_csv`` when it is replaced: every trial's
+    checkpoint files and the saved importances (``results/foo_importances/trial_k/epoch_e/MEASURE.npz``), with
+    the temporary files of killed writes. Returns how many files were deleted. Other files are left alone, and
+    so are the folders they keep from being empty."""
     removed = 0
     root = paths.checkpoint_root(results_csv)
-    for file in root.glob("trial_*/epoch_*.npz*") if root.is_dir() else ():
-        file.unlink()
-        removed += 1
+    for folder in root.glob("trial_*") if root.is_dir() else ():
+        for file in folder.glob("epoch_*.npz*"):
+            file.unlink()
+            removed += 1
+        removed += remove_leftovers(folder, "epoch_*.npz")
+    importances = paths.importances_root(results_csv)
+    folders = sorted(importances.glob("trial_*/epoch_*")) if importances.is_dir() else []
+    for folder in folders:
+        for file in folder.glob("*.npz"):
+            file.unlink()
+            removed += 1
+        removed += remove_leftovers(folder, "*.npz")
+    for folder in folders + sorted({f.parent for f in folders}) + [importances]:
+        with contextlib.suppress(OSError):  # not empty: it keeps files of its own
+            folder.rmdir()
     return removed
 
 
@@ -80,10 +82,9 @@ def load_checkpoint(file: Path, model: keras.Model, measures: dict) -> None:
     """Assign the state in ``file`` to the model, its optimizer and the measures; ``CheckpointError`` naming the
     file if it cannot be read or does not fit (then nothing has been assigned)."""
     try:
-        with np.load(file) as data:
-            arrays = dict(data)
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"Checkpoint {file} cannot be read ({type(error).__name__}: {error}).") from error
+        arrays = load_arrays(file)
+    except ArrayFileError as error:
+        raise CheckpointError(f"Checkpoint {error}") from error
     try:
         state.restore(model, measures, arrays, source=f"Checkpoint {file}")
     except (ValueError, KeyError) as error:

@@ -1,42 +1,14 @@
 """Writing files so that a crash never leaves half of one: write a temporary file beside the target, flush it to
-disk, then rename it over the target (a rename within one folder is atomic)."""
+disk, then rename it over the target (a rename within one folder is atomic) and flush the folder. The one atomic
+writer is ``Schema.arrays.replace_atomically`` (arrays go through ``Schema.arrays.save_arrays``); this module
+writes text with it and checks that a results path can be written."""
 
 from __future__ import annotations
 
-import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-
-def replace_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary)`` to fill a temporary file beside ``path``, fsync it, and rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        temporary.replace(path)
-        _sync_folder(path.parent)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
-def _sync_folder(folder: Path) -> None:
-    """Flush a rename in ``folder`` to disk (a power loss could otherwise undo it); not possible on every system."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+from Schema.arrays import remove_leftovers, replace_atomically  # noqa: F401  (the run layer's atomic writes)
 
 
 def write_atomically(path: str | Path, text: str) -> Path:
@@ -60,10 +32,3 @@ def check_writable(path: str | Path) -> None:
             f"Cannot write the results {path} ({type(error).__name__}: {error}). Choose a results_csv in a folder "
             "you can write to."
         ) from error
-
-
-def remove_leftovers(folder: str | Path, names: str) -> None:
-    """Remove the temporary files ``replace_atomically`` left in ``folder`` for targets matching the glob ``names``
-    when a process died before renaming them (``.NAME.PID.tmp``). Only for targets no other process is writing."""
-    for leftover in Path(folder).glob(f".{names}.*.tmp"):
-        leftover.unlink(missing_ok=True)

@@ -4,6 +4,7 @@
     results/digits.json                     the configuration that produced them
     results/digits.csv.lock                 the lock a run holds while it writes (pid, host, start time)
     results/digits_checkpoints/trial_3/     model, optimizer and tracker state, one file per measured epoch
+    results/digits_importances/trial_3/epoch_2/fisher.npz   saved importances (``save_importances=True``)
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ def checkpoint_file(results: str | Path, trial: int, epoch: int) -> Path:
     return checkpoint_dir(results, trial) / f"epoch_{epoch}.npz"
 
 
+def importances_root(results: str | Path) -> Path:
+    path = Path(results)
+    return path.with_name(path.stem + "_importances")
+
+
 def importances_file(results: str | Path, trial: int, epoch: int, measure: str) -> Path:
     """Where ``save_importances`` keeps one measure's importances of one trial and measured epoch."""
-    path = Path(results)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", measure)
-    return path.with_name(path.stem + "_importances") / f"trial_{trial}" / f"epoch_{epoch}" / f"{name}.npz"
+    return importances_root(results) / f"trial_{trial}" / f"epoch_{epoch}" / f"{name}.npz"

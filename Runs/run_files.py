@@ -13,9 +13,9 @@ Both runners open their files the same way, in this order, and write nothing bef
 Then the runner validates what it can (it builds its task's data) and calls ``save_config``, the first write.
 
 The recorded configuration protects the rows. While the CSV holds none, a recorded configuration that differs or
-cannot be read is replaced, and the checkpoints made under it are deleted, so a run that failed before its first
-row never blocks the corrected one. Once it holds rows, a different configuration is refused with the list of
-differences, and an unreadable one with what to do.
+cannot be read is replaced, and the checkpoints and saved importances made under it are deleted, so a run that
+failed before its first row never blocks the corrected one. Once it holds rows, a different configuration is
+refused with the list of differences, and an unreadable one with what to do.
 
     with RunFiles(config, THRESHOLDING_COLUMNS, "the thresholding runner", default_num_threads=2) as files:
         config = files.config                  # num_threads resolved
@@ -80,11 +80,13 @@ class RunFiles:
 
     def save_config(self) -> None:
         """Write the configuration beside the CSV (atomically); where it replaces a different or unreadable one
-        (the CSV holding no rows), first delete the checkpoints made under that one."""
+        (the CSV holding no rows), first delete the checkpoints and saved importances made under that one."""
         if self._replace:
             removed = remove_checkpoints(self.results_csv)
             if removed:
-                warnings.warn(f"Deleted {removed} checkpoint file(s) under {paths.checkpoint_root(self.results_csv)}: "
+                warnings.warn(f"Deleted {removed} checkpoint and saved importance file(s) under "
+                              f"{paths.checkpoint_root(self.results_csv)} and "
+                              f"{paths.importances_root(self.results_csv)}: "
                               f"they were made under another configuration (or one no longer recorded) and "
                               f"{self.results_csv} holds no rows.", RuntimeWarning, stacklevel=2)
             self._replace = False

@@ -10,6 +10,8 @@ Two kinds of results CSV, each with its configuration JSON beside it (``results/
 
 The names that carry meaning inside the columns are here too, so writers and readers agree on them, and so is the
 one reader of results files (``Schema.reading.read_whole_rows``: whole rows only, whenever the file is read).
+Arrays on disk (checkpoints, saved importances) have their one writer and reader in ``Schema.arrays`` (standard
+library and NumPy; not loaded by ``import Schema``).
 """
 
 from __future__ import annotations

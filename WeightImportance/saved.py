@@ -25,27 +25,30 @@ Paths come from layer names. Arrays are matched by exact path first. Keras numbe
 (a layer of class ``Conv2D`` is named ``conv2d``, ``conv2d_1``, ...: ``<class name in snake case>_<n>``), so a
 second model of the same architecture built in the same process has other paths. Only when the paths do not
 match exactly, and the model's and the file's paths differ only in such automatic numbers, the tensors are
-matched in order (same number of tensors, same kind and shape in the same order). A number counts as automatic
+matched in order (same number of tensors, same kind and shape in the same order), or, where the order differs,
+one to one by their paths up to those numbers. A number counts as automatic
 only on the name of a layer (or model) whose name is its class's snake-case name, alone or followed by
 ``_<n>``: ``dense_3`` on a ``Dense`` layer matches ``dense`` or ``dense_7``; a name the user chose, such as
 ``block_1`` on a ``Dense`` layer, matches only itself (``block_2`` is another layer). A user who names a
 ``Dense`` layer ``dense_5`` by hand chose a name Keras could have chosen, which cannot be told apart.
 
-The file is written atomically: to a temporary file in the same folder, flushed to disk (fsync), then renamed
-over ``path``, so a reader never sees half a file and an interrupted run leaves the old file intact.
+The file is written and read by ``Schema.arrays``, the project's one writer of arrays (this package's only
+import from the project): atomically, to a temporary file in the same folder, flushed to disk (fsync), renamed
+over ``path`` and the folder flushed, so a reader never sees half a file and an interrupted run leaves the old
+file intact; the temporary file of a killed write is removed by the next write of the same file. The matching by
+path, and the rule for automatic numbers, are ``Schema.arrays.match_arrays``'s.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from Schema.arrays import automatic_names, load_arrays, match_arrays, save_arrays
 
 FORMAT_VERSION = 2
 RESERVED_KEYS = ("__format__", "__measure__", "__options__", "__metadata__", "__paths__", "__model__",
@@ -109,19 +112,7 @@ def save_importances(path, model: keras.Model, importances, *, measure: str, opt
     })
     if first_kernel is not None:
         contents["__first_kernel__"] = first_kernel
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez_compressed(file, **contents)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return save_arrays(path, contents, compressed=True)
 
 
 def _describe(model: keras.Model, paths: list[str]) -> tuple[dict, np.ndarray | None]:
@@ -180,10 +171,9 @@ def _owning_layers(model: keras.Model) -> list:
 
 
 def _read(path) -> tuple[dict, dict[str, np.ndarray]]:
-    with np.load(path, allow_pickle=False) as file:
-        if "__paths__" not in file.files:
-            raise ValueError(f"{path} is not a file written by WeightImportance.save_importances.")
-        arrays = {key: file[key] for key in file.files}
+    arrays = load_arrays(path)
+    if "__paths__" not in arrays:
+        raise ValueError(f"{path} is not a file written by WeightImportance.save_importances.")
     info = {
         "format": int(arrays["__format__"]) if "__format__" in arrays else 1,
         "measure": str(arrays["__measure__"]),
@@ -206,73 +196,19 @@ def load_importances(path, model: keras.Model) -> list[np.ndarray]:
     an error naming the paths that are missing, extra or of another shape when the model does not match.
 
     Arrays are matched by exact variable path. Where the paths differ, but only in Keras' automatic numbering of
-    automatic layer names (``conv2d_3`` for ``conv2d`` on a ``Conv2D`` layer; see the module docstring), and the
-    tensors match in order, kind (``kernel``, ``bias``, ...) and shape, they are matched in order."""
+    automatic layer names (``conv2d_3`` for ``conv2d`` on a ``Conv2D`` layer; see the module docstring), they are
+    matched in order when the tensors match in order, by path and shape; else one to one by their paths up to
+    those numbers (``Schema.arrays.match_arrays``)."""
     info, arrays = _read(path)
-    paths = _paths(model)
-    missing = [p for p in paths if p not in arrays]
-    extra = [p for p in info["paths"] if p not in set(paths)]
-    mismatched = [f"{v.path}: file {arrays[v.path].shape}, model {tuple(v.shape)}" for v in model.trainable_weights
-                  if v.path in arrays and arrays[v.path].shape != tuple(v.shape)]
-    if not (missing or extra or mismatched):
-        return [arrays[p].astype(np.float64) for p in paths]
-    if _renumbered(info["paths"], arrays, model):
-        # Another build of the same architecture: Keras numbered its automatic layer names on, so the paths
-        # differ only in those numbers; the tensors match one to one in order, kind and shape.
-        return [arrays[p].astype(np.float64) for p in info["paths"]]
-    problems = [f"{label} {items}" for label, items in (("missing from the file:", missing),
-                                                        ("in the file but not in the model:", extra),
-                                                        ("shapes differ:", mismatched)) if items]
-    raise ValueError(f"The importances in {path} ({info['measure']}) do not match the trainable weights of "
-                     f"model {model.name!r}; " + "; ".join(problems) + ". They are matched by variable path "
-                     "(layer names; Keras numbers automatic names per process, see WeightImportance.saved).")
-
-
-def _renumbered(saved_paths: list[str], arrays: dict, model: keras.Model) -> bool:
-    """Whether the saved tensors match ``model.trainable_weights`` in order, in kind and shape, with paths that
-    differ only in Keras' automatic numbering of automatic layer names."""
-    weights = model.trainable_weights
-    if len(saved_paths) != len(weights):
-        return False
-    prefixes = _automatic_prefixes(model)
-    for saved, weight in zip(saved_paths, weights):
-        saved_parts, model_parts = saved.split("/"), weight.path.split("/")
-        if arrays[saved].shape != tuple(weight.shape) or len(saved_parts) != len(model_parts):
-            return False
-        for saved_part, model_part in zip(saved_parts, model_parts):
-            if saved_part != model_part and not any(
-                    _is_automatic(saved_part, prefix) and _is_automatic(model_part, prefix)
-                    for prefix in prefixes.get(model_part, ())):
-                return False
-    return True
-
-
-def _automatic_prefixes(model: keras.Model) -> dict[str, set[str]]:
-    """Layer (and model) name -> the names Keras gives that layer's class automatically (``Conv2D`` ->
-    ``conv2d``), for every layer of ``model``, nested ones included."""
-    # Keras' own traversal of nested layers; models without it (never in Keras 3) fall back to ``.layers``.
-    if hasattr(model, "_flatten_layers"):
-        layers = list(model._flatten_layers(include_self=True))
-    else:
-        layers, stack = [], [model]
-        while stack:
-            layer = stack.pop()
-            layers.append(layer)
-            stack.extend(getattr(layer, "layers", []))
-    prefixes: dict[str, set[str]] = {}
-    for layer in layers:
-        prefixes.setdefault(layer.name, set()).add(_snake_case(type(layer).__name__))
-    return prefixes
-
-
-def _is_automatic(name: str, prefix: str) -> bool:
-    """Whether ``name`` is an automatic Keras name for ``prefix``: the prefix alone, or followed by ``_<n>``."""
-    return re.fullmatch(rf"{re.escape(prefix)}(_\d+)?", name) is not None
-
-
-def _snake_case(name: str) -> str:
-    """A class name as Keras turns it into an automatic layer name (``keras.src.utils.naming.to_snake_case``,
-    which Keras does not export): ``BatchNormalization`` -> ``batch_normalization``, ``Conv2D`` -> ``conv2d``."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    _paths(model)
+    saved = {p: arrays[p] for p in info["paths"] if p in arrays}  # the file's order
+    layers = model._flatten_layers(include_self=True)  # Keras' own traversal of nested layers
+    automatic = automatic_names((layer.name, type(layer).__name__) for layer in layers)
+    try:
+        found = match_arrays(saved, [(v.path, tuple(v.shape)) for v in model.trainable_weights], automatic,
+                             what=f"The importances in {path} ({info['measure']}) do not match the trainable "
+                                  f"weights of model {model.name!r}")
+    except ValueError as error:
+        raise ValueError(f"{error} They are matched by variable path (layer names; Keras numbers automatic names "
+                         "per process, see WeightImportance.saved).") from None
+    return [np.asarray(a, dtype=np.float64) for a in found]

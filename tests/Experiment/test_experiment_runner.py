@@ -10,7 +10,7 @@ import pytest
 import Tasks
 from Experiment import COLUMNS, ExperimentConfig, run_experiment
 from Runs import paths
-from Runs.checkpoints import latest_checkpoint, load_checkpoint
+from Runs.checkpoints import checkpoints, load_checkpoint
 
 
 @pytest.mark.smoke
@@ -38,7 +38,7 @@ def test_threshold_zero_is_the_trained_model_for_every_measure(digits_run):
         assert rows.val_loss.nunique() == 1 and rows.loss.nunique() == 1
     # ... and it is the loss Keras reports for the checkpointed trained model (weights restored after measuring).
     task = Tasks.get_task("digits", seed=0)
-    epoch, file = latest_checkpoint(config.results_csv, 0)
+    epoch, file = max(checkpoints(config.results_csv, 0).items())
     load_checkpoint(file, task.model, {})
     x, y = (a[:200] for a in task.validation)
     keras_loss, keras_accuracy = task.model.evaluate(x, y, verbose=0, batch_size=64)

@@ -2,6 +2,8 @@
 with the measure, its options and metadata; models whose weights do not match are refused."""
 
 import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -166,3 +168,20 @@ def test_automatic_numbers_are_renumbered_by_the_layers_class(tmp_path):
     with pytest.raises(ValueError, match=r"in the file but not in the model: \['blocks/dense_4/kernel'"):
         load_importances(file, keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, name="dense_3"),
                                                  keras.layers.Dense(3, name="block_4")], name="blocks"))
+
+
+def test_a_killed_save_leaves_no_temporary_file_after_the_next_save(digits, tmp_path):
+    """A write killed before its rename (no cleanup ran: its temporary file names a process that is gone) is
+    cleaned by the next save of the same file, and the folder is fsynced after the rename."""
+    task, importances = digits
+    path = save_importances(tmp_path / "fisher.npz", task.model, importances, measure="fisher", epoch=1)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / f".fisher.npz.{int(dead.stdout)}.0a1b2c3d.tmp").write_bytes(b"half a file")
+    synced = []
+    fsync = os.fsync
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.path.isdir(f"/proc/self/fd/{fd}")), fsync(fd)))
+        save_importances(path, task.model, importances, measure="fisher", epoch=2)
+    assert synced == [False, True]  # the file, then its folder
+    assert sorted(os.listdir(tmp_path)) == ["fisher.npz"]
+    assert read_importances_info(path)["metadata"] == {"epoch": 2}
