@@ -31,7 +31,7 @@ def threshold_first_task(config: BridgeConfig, trial: int, sequence: TaskSequenc
     model.set_classes(task.classes)
     evaluate_validation = Evaluator(model, model.loss, task.validation, config.evaluation_batch_size)
     x, y = task.train
-    evaluate_train = Evaluator(model, model.loss, (x[:0], y[:0]))  # nothing recorded: NaN, as num_train_examples=0
+    evaluate_train = Evaluator(model, model.loss, (x[:0], y[:0]))  # nothing recorded: NaN, as num_train_loss_examples=0
     importance_data = tuple(a[: config.num_importance_examples] for a in task.train)
 
     def recording_sink(rows: list[dict]) -> None:

@@ -50,7 +50,7 @@ def test_the_task_column_is_the_tasks_name_and_joins_the_thresholding_results(us
     assert set(sequential.task) == {"my_digits"} and len(sequential) == 2 * 3  # two runs of two tasks
     thresholding = pd.read_csv(run_experiment(ExperimentConfig(
         task=user_task, epochs=1, measures=["magnitude"], aggregation_levels=["weight"], num_thresholds=2,
-        num_validation_examples=40, num_train_examples=0, num_importance_examples=40, progress=False,
+        num_validation_examples=40, num_train_loss_examples=0, num_importance_examples=40, progress=False,
         results_csv=str(tmp_path / "thresholding.csv"))))
     joined = sequential.merge(thresholding, on=["trial", "task"], suffixes=("_sequential", "_thresholding"))
     assert len(joined) == len(sequential) * len(thresholding)
