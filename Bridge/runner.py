@@ -87,7 +87,7 @@ def run_bridge(config: BridgeConfig) -> Path:
                 break
             description = "bridge trials, λ extended: " + ", ".join(
                 f"{label} {'/'.join(f'{value:g}' for value in values)}" for label, values in additions.items())
-        _remove_checkpoints(config)
+        remove_complete_checkpoints(config, [])
     return Path(config.results_dir)
 
 

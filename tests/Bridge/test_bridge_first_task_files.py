@@ -1,6 +1,6 @@
 """Task A's checkpoint leaves nothing behind: the temporary file of a killed write is removed when the trial
 opens its checkpoint again, and a checkpoint orphaned by a run that stopped after the trial's last rows is removed
-when the trial is run again and found complete."""
+when the study is run again and found finished, without training anything."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import Bridge.trial
 from Bridge import part_csv, run_bridge
 from Bridge.first_task import remove_first_task_checkpoint
 from Bridge.paths import SELECTION, SEQUENTIAL, THRESHOLDING, first_task_checkpoint
-from Bridge.thresholding import expected_thresholding_keys
-from Schema import sequential_run_key
 from SequentialLearning import SequentialLearner
 
 
@@ -38,26 +36,12 @@ def test_a_checkpoint_orphaned_after_the_last_rows_is_removed_without_training(m
     leftover.write_bytes(b"half a file")
 
     monkeypatch.setattr(Bridge.trial, "remove_first_task_checkpoint", remove_first_task_checkpoint)
+    written = {part: part_csv(config.results_dir, part).read_bytes() for part in (THRESHOLDING, SEQUENTIAL, SELECTION)}
     trained = []
     monkeypatch.setattr(SequentialLearner, "train_task", lambda self, i: trained.append(i))
-    runs = {sequential_run_key(0, label, value) for label, value in config.runs()}
-    done = {THRESHOLDING: expected_thresholding_keys(config, 0), SEQUENTIAL: runs, SELECTION: runs}
-    Bridge.trial.run_trial(config, 0, sinks={}, done=done)  # every row recorded: the trial is complete
+    run_bridge(config)  # every row recorded: nothing is trained, and the finished study's checkpoints are removed
     assert trained == []
     assert not checkpoint.parent.parent.exists()  # checkpoint, temporary file and their folders removed
-
-
-def test_a_later_run_removes_the_checkpoint_of_a_complete_trial(make_config, tmp_path, monkeypatch):
-    config = make_config(tmp_path / "study", measures=["magnitude"], measure_options={})
-    checkpoint = first_task_checkpoint(config.results_dir, 0, config.epochs)
-    monkeypatch.setattr(Bridge.trial, "remove_first_task_checkpoint", lambda path: None)  # as if the run died
-    run_bridge(config)
-    assert checkpoint.exists()
-    written = {part: part_csv(config.results_dir, part).read_bytes() for part in ("thresholding", "sequential")}
-    trained = []
-    monkeypatch.setattr(SequentialLearner, "train_task", lambda self, i: trained.append(i))
-    run_bridge(config)
-    assert trained == [] and not checkpoint.parent.parent.exists()
     assert {part: part_csv(config.results_dir, part).read_bytes() for part in written} == written
 
 
