@@ -1,7 +1,7 @@
 """What a larger model costs: time and peak memory of every phase of a run, from about 10 k to about 2 M
 trainable parameters, and how each phase grows with the parameter count.
 
-Models, smallest first: the MLP and the small CNN of ``digits``, the small CNN and the default CNN
+Models, smallest first: the small CNN and the MLP of ``digits``, the small CNN and the default CNN
 (``four_conv_cnn``) of ``fashion_mnist``, and Keras' MobileNetV2 (``weights=None``) with alpha 0.35 and 1.0 on
 Fashion-MNIST padded to 32x32 and repeated to three channels (digits upsampled to 32x32 where the Fashion-MNIST
 files are missing). Keras' MobileNetV2 builds its BatchNormalization layers with momentum 0.999, whose moving
@@ -39,6 +39,8 @@ cost more than that epoch or take more than ``MEMORY_FRACTION`` of the machine's
 makes them fit.
 
     python benchmarks/scale.py [--quick] [--models NAME ...] [--out FILE.json]
+
+The exit status is non-zero when a model could not be measured (``failed`` names it; its ``error`` says why).
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ MEMORY_FRACTION = 0.25
 SLOW_SECONDS = 60.0
 MODELS = {
     # name: (source task, model spec or MobileNetV2 alpha)
-    "digits_mlp": ("digits", "mlp"),
     "digits_cnn": ("digits", "cnn"),
+    "digits_mlp": ("digits", "mlp"),
     "fashion_mnist_small_cnn": ("fashion_mnist", "small_cnn"),
     "fashion_mnist_cnn": ("fashion_mnist", "cnn"),
     "mobilenet_v2_0.35": ("images_32", 0.35),
@@ -107,8 +109,8 @@ class Setup:
 
 
 FULL = Setup("full", tuple(MODELS), num_warmup_examples=4096, num_warmup_epochs=2, num_epoch_examples=1024,
-             num_importance_examples=256, num_validation_examples=1000, oracle_max_groups=600)
-QUICK = Setup("quick", ("digits_mlp", "digits_cnn"), num_warmup_examples=1437, num_warmup_epochs=2,
+             num_importance_examples=64, num_validation_examples=1000, oracle_max_groups=1000)
+QUICK = Setup("quick", ("digits_cnn", "digits_mlp"), num_warmup_examples=1437, num_warmup_epochs=2,
               num_epoch_examples=256, num_importance_examples=32, num_validation_examples=128, oracle_max_groups=300)
 SETUPS = {"full": FULL, "quick": QUICK}
 
@@ -498,14 +500,45 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def markdown_tables(result: dict) -> str:
+    """docs/cost.md's tables from a stored result: seconds per phase (ratio to the training epoch), the memory
+    increase per phase, and the growth exponents."""
+    models = [m for m in result["models"].values() if "phases" in m]
+    header = "| phase | " + " | ".join(f"{m['name']} ({m['num_parameters']:,} p.)" for m in models) + " | GPU |"
+    rule = "|" + " --- |" * (len(models) + 2)
+    seconds, memory = [header, rule], [header.replace("| phase |", "| phase (MB) |"), rule]
+    for phase in models[0]["phases"] if models else []:
+        times, sizes = [], []
+        for m in models:
+            values = m["phases"].get(phase, {})
+            ratio = result["ratios_to_training_epoch"][m["name"]].get(phase)
+            times.append("–" if ratio is None else f"{values['seconds']:.3g} s ({ratio:.3g}×)")
+            sizes.append("–" if values.get("rss_increase_mb") is None else f"{values['rss_increase_mb']:.0f}")
+        seconds.append(f"| {phase} | " + " | ".join(times) + " | not yet measured |")
+        memory.append(f"| {phase} | " + " | ".join(sizes) + " | not yet measured |")
+    growth = ["| phase | exponent k (seconds per example ∝ P^k) | R² | exponent of the memory increase |",
+              "| --- | --- | --- | --- |"]
+    for phase, fits in result["exponents"].items():
+        time_fit, memory_fit = fits["seconds_per_example"], fits["rss_increase_mb"]
+        cells = [f"{time_fit['exponent']:.2f}" if time_fit["exponent"] is not None else "–",
+                 f"{time_fit['r_squared']:.2f}" if time_fit["r_squared"] is not None else "–",
+                 f"{memory_fit['exponent']:.2f}" if memory_fit["exponent"] is not None else "–"]
+        growth.append(f"| {phase} | " + " | ".join(cells) + " |")
+    return "\n\n".join("\n".join(lines) for lines in (seconds, memory, growth))
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: two small models, tiny subsets")
     parser.add_argument("--models", nargs="+", choices=list(MODELS), help="only these models")
     parser.add_argument("--out", help="also write the JSON object to this file")
+    parser.add_argument("--markdown", metavar="FILE.json", help="print the tables of a stored result and stop")
     parser.add_argument("--worker", choices=list(MODELS), help=argparse.SUPPRESS)
     parser.add_argument("--setup-json", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
+    if arguments.markdown:
+        print(markdown_tables(json.loads(Path(arguments.markdown).read_text())))
+        return {}
     if arguments.worker:
         setup = Setup(**{k: tuple(v) if isinstance(v, list) else v
                          for k, v in json.loads(arguments.setup_json).items()})
@@ -542,4 +575,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(1 if main().get("failed") else 0)
