@@ -15,8 +15,9 @@ Each model is measured in a fresh Python process, so that one model's memory doe
 - ``training_epoch``: one steady-state epoch (``Runs.training.fit_epoch``) of ``num_epoch_examples`` examples;
 - one per measure (``MEASURES``): ``compute`` on ``num_importance_examples`` training examples, its first call,
   tracing included, as a run's first measured epoch pays it. The training-time measures (``sign_flips``, ``si``)
-  cost an epoch trained with their callbacks (timed against the plain epoch) plus ``compute``; they run last,
-  since they train the model further. The oracle removes units (``level="unit"``) where the model has at most
+  cost what their callbacks add to an epoch plus ``compute``; the addition is timed on the whole and on half the
+  epoch's examples, against plain epochs of the same sizes, and split into a part per ``fit`` call (the recorder's
+  tracing) and a part per example (the line through the two). They run last, since they train the model further. The oracle removes units (``level="unit"``) where the model has at most
   ``oracle_max_groups`` of them; on a larger model it is measured at ``level="layer"`` and its unit-level time is
   estimated as (layer-level seconds per forward pass) x (units + 1);
 - ``ranking_weight``, ``ranking_unit``: ``Aggregation.rank_groups`` of the magnitude importances, scope layer;
@@ -65,6 +66,7 @@ from pathlib import Path
 
 import numpy as np
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 MEASURES = ["magnitude", "fisher", "sign_flips", "mas", "taylor", "snip", "grasp", "synflow", "oracle", "si"]
 TRAINING_TIME = ("sign_flips", "si")
 ACCURACY_MARGIN = 0.2
@@ -166,7 +168,8 @@ def does_not_fit(result: dict, num_importance_examples: int, memory_bytes: int |
         if phase is None or phase.get("seconds_per_example") is None:
             continue
         if measure in TRAINING_TIME:  # the tracking cost of a whole epoch, then one compute
-            seconds = phase["seconds_per_example"] * result["num_task_training_examples"] + phase["compute_seconds"]
+            seconds = (phase["fixed_seconds_per_fit"] + phase["seconds_per_example"] * result["num_task_training_examples"]
+                       + phase["compute_seconds"])
         elif measure == "oracle":
             seconds = phase["tracing_seconds"] + phase["estimated_unit_seconds_per_example"] * num_importance_examples
         elif phase.get("needs_data"):
@@ -185,7 +188,7 @@ def does_not_fit(result: dict, num_importance_examples: int, memory_bytes: int |
                 entry["fix"] = (f"num_importance_examples <= {examples}" if examples >= 1
                                 else "none: slower than an epoch at one example")
             else:
-                entry["fix"] = "none at this size: its cost does not depend on num_importance_examples"
+                entry["fix"] = "none: its cost grows with the training examples, not with num_importance_examples"
         limit = None if memory_bytes is None else MEMORY_FRACTION * memory_bytes / 2**20
         if limit is not None and (phase.get("rss_increase_mb") or 0) > limit:
             batch = phase.get("batch_size")
@@ -331,9 +334,9 @@ def measure_model(name: str, setup: Setup) -> dict:
     phases: dict[str, dict] = {}
     epoch_x, epoch_y = (a[-setup.num_epoch_examples:] for a in (x, y))
 
-    def epoch(callbacks=None):
-        return fit_epoch(model, epoch_x, epoch_y, batch_size=task.batch_size, order_key=[1, 0], epoch=1,
-                         callbacks=callbacks)
+    def epoch(callbacks=None, examples=None):
+        return fit_epoch(model, epoch_x[:examples], epoch_y[:examples], batch_size=task.batch_size,
+                         order_key=[1, 0], epoch=1, callbacks=callbacks)
 
     phases["training_epoch"] = _phase(lambda: epoch(), len(epoch_x), gpu)
     importance_data = tuple(a[:setup.num_importance_examples] for a in (x, y))
@@ -376,15 +379,22 @@ def measure_model(name: str, setup: Setup) -> dict:
         str(k): round(v, 5) for k, v in by_examples.items()}
     phases["thresholded_evaluation"]["examples_exponent"] = fit_exponent(list(by_examples), list(by_examples.values()))
 
+    half = len(epoch_x) // 2
+    plain_half = _phase(lambda: epoch(examples=half), half, gpu)["seconds"] if set(setup.measures) & set(TRAINING_TIME) else 0
     for measure_name in [m for m in setup.measures if m in TRAINING_TIME]:
         measure = WeightImportance.get_measure(measure_name)
         tracked = _phase(lambda m=measure: epoch(m.callbacks()), len(epoch_x), gpu)
+        tracked_half = _phase(lambda m=measure: epoch(m.callbacks(), half), half, gpu)
         computed = _phase(lambda m=measure: m.compute(model, None), 1, gpu)
         extra = max(tracked["seconds"] - phases["training_epoch"]["seconds"], 0.0)
+        # the extra of a tracked epoch is a fixed part per fit call (tracing the recorder) and a part per example:
+        # the line through the extras of the whole and the half epoch
+        per_example = max((extra - max(tracked_half["seconds"] - plain_half, 0.0)) / (len(epoch_x) - half), 0.0)
         phases[measure_name] = {
             "seconds": round(extra + computed["seconds"], 4), "num_examples": len(epoch_x),
-            "seconds_per_example": extra / len(epoch_x),
-            "tracked_epoch_seconds": tracked["seconds"], "compute_seconds": computed["seconds"],
+            "seconds_per_example": per_example, "fixed_seconds_per_fit": round(max(extra - per_example * len(epoch_x), 0.0), 4),
+            "tracked_epoch_seconds": tracked["seconds"], "tracked_half_epoch_seconds": tracked_half["seconds"],
+            "plain_half_epoch_seconds": plain_half, "compute_seconds": computed["seconds"],
             "rss_increase_mb": max(tracked["rss_increase_mb"] or 0, computed["rss_increase_mb"] or 0),
             "needs_data": False,
         }

@@ -3,6 +3,7 @@ and the shape of one small model's measurement (no timed assertions)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -51,14 +52,15 @@ def model_result(num_training_examples=60_000, epoch_per_example=1e-3):
                        "rss_increase_mb": 100.0, "batch_size": 64},
             "oracle": {"seconds": 2.0, "seconds_per_example": 0.01, "tracing_seconds": 1.0, "needs_data": True,
                        "estimated_unit_seconds_per_example": 0.01, "num_layers": 12},
-            "si": {"seconds": 0.5, "seconds_per_example": 1e-4, "compute_seconds": 0.1, "needs_data": False},
+            "si": {"seconds": 0.5, "seconds_per_example": 1e-4, "fixed_seconds_per_fit": 2.0, "compute_seconds": 0.1,
+                   "needs_data": False},
         },
     }
 
 
 def test_a_measure_slower_than_the_epoch_and_a_minute_is_listed_with_the_examples_that_fit():
     found = {entry["measure"]: entry for entry in scale.does_not_fit(model_result(), 1000, memory_bytes=None)}
-    assert set(found) == {"fisher"}  # oracle: 1 + 10 s, si: 6 + 0.1 s, magnitude 0.1 s: all under 60 s
+    assert set(found) == {"fisher"}  # oracle: 1 + 10 s, si: 2 + 6 + 0.1 s, magnitude 0.1 s: all under 60 s
     assert found["fisher"]["projected_seconds"] == pytest.approx(205.0)
     assert found["fisher"]["full_epoch_seconds"] == pytest.approx(60.0)
     # (60 s - 5 s of tracing) / 0.2 s per example
@@ -107,3 +109,11 @@ def test_one_small_model_is_measured_in_every_phase():
     summary = scale.summarise({"digits_mlp": result}, 1000)
     assert set(summary["exponents"]) == set(result["phases"])
     assert summary["exponents"]["fisher"]["seconds_per_example"]["exponent"] is None  # one model: no slope
+
+
+def test_the_cost_page_shows_the_stored_benchmark():
+    stored = scale.REPOSITORY / "docs" / "benchmarks" / "scale_cpu_2_cores_2026-12-04.json"
+    page = (scale.REPOSITORY / "docs" / "cost.md").read_text()
+    tables = scale.markdown_tables(json.loads(stored.read_text()))
+    for table in tables.split("\n\n"):
+        assert table in page
