@@ -102,6 +102,11 @@ def test_one_small_model_is_measured_in_every_phase():
     assert result["phases"]["oracle"]["level"] == "unit"
     assert result["phases"]["oracle"]["num_forward_passes"] == 100 + 100 + 10 + 1
     assert result["phases"]["fisher"]["num_examples"] == 16
+    tracker = result["phases"]["sign_flips"]
+    assert tracker["fixed_seconds_per_fit"] >= 0 and tracker["seconds_per_example"] >= 0
+    assert tracker["seconds"] == pytest.approx(
+        max(tracker["tracked_epoch_seconds"] - result["phases"]["training_epoch"]["seconds"], 0)
+        + tracker["compute_seconds"], abs=2e-4)
     evaluation = result["phases"]["thresholded_evaluation"]
     assert list(evaluation["evaluation_seconds_by_examples"]) == ["16", "32", "64"]
     for phase in result["phases"].values():
