@@ -13,13 +13,15 @@ output says whether it did.
 Each model is measured in a fresh Python process, so that one model's memory does not hide another's. Phases:
 
 - ``training_epoch``: one steady-state epoch (``Runs.training.fit_epoch``) of ``num_epoch_examples`` examples;
-- one per measure (``MEASURES``): ``compute`` on ``num_importance_examples`` training examples, its first call,
-  tracing included, as a run's first measured epoch pays it. The training-time measures (``sign_flips``, ``si``)
-  cost what their callbacks add to an epoch plus ``compute``; the addition is timed on the whole and on half the
-  epoch's examples, against plain epochs of the same sizes, and split into a part per ``fit`` call (the recorder's
-  tracing) and a part per example (the line through the two). They run last, since they train the model further. The oracle removes units (``level="unit"``) where the model has at most
-  ``oracle_max_groups`` of them; on a larger model it is measured at ``level="layer"`` and its unit-level time is
-  estimated as (layer-level seconds per forward pass) x (units + 1);
+- one per measure (``MEASURES``): ``compute`` on ``num_importance_examples`` training examples, called twice: the
+  first call, tracing included, is the phase's ``seconds`` (what a run's first measured epoch pays); the second
+  gives ``steady_seconds`` and the seconds per example. The training-time measures (``sign_flips``, ``si``) cost
+  what their callbacks add to an epoch plus ``compute``; the addition is timed on the whole and on half the epoch's
+  examples, against plain epochs of the same sizes, and split into a part per ``fit`` call (the recorder's tracing)
+  and a part per example (the line through the two). They run last, since they train the model further. The
+  oracle removes units (``level="unit"``) where the model has at most ``oracle_max_groups`` of them; on a larger
+  model it is measured at ``level="layer"`` and its unit-level time is estimated as (layer-level seconds per
+  forward pass) x (units + 1);
 - ``ranking_weight``, ``ranking_unit``: ``Aggregation.rank_groups`` of the magnitude importances, scope layer;
 - ``thresholded_evaluation``: one cut of the weight ranking at f = 0.5 (``Ranking.masks`` and
   ``Aggregation.apply_masks``) and one compiled evaluation (``Runs.evaluation.Evaluator``, the runner's) of
@@ -114,7 +116,6 @@ FULL = Setup("full", tuple(MODELS), num_warmup_examples=4096, num_warmup_epochs=
              num_importance_examples=64, num_validation_examples=1000, oracle_max_groups=1000)
 QUICK = Setup("quick", ("digits_cnn", "digits_mlp"), num_warmup_examples=1437, num_warmup_epochs=2,
               num_epoch_examples=256, num_importance_examples=32, num_validation_examples=128, oracle_max_groups=300)
-SETUPS = {"full": FULL, "quick": QUICK}
 
 
 # -- the pure parts ---------------------------------------------------------------------------------------------
@@ -168,8 +169,8 @@ def does_not_fit(result: dict, num_importance_examples: int, memory_bytes: int |
         if phase is None or phase.get("seconds_per_example") is None:
             continue
         if measure in TRAINING_TIME:  # the tracking cost of a whole epoch, then one compute
-            seconds = (phase["fixed_seconds_per_fit"] + phase["seconds_per_example"] * result["num_task_training_examples"]
-                       + phase["compute_seconds"])
+            seconds = (phase["fixed_seconds_per_fit"] + phase["compute_seconds"]
+                       + phase["seconds_per_example"] * result["num_task_training_examples"])
         elif measure == "oracle":
             seconds = phase["tracing_seconds"] + phase["estimated_unit_seconds_per_example"] * num_importance_examples
         elif phase.get("needs_data"):
@@ -328,8 +329,7 @@ def measure_model(name: str, setup: Setup) -> dict:
     warmup_seconds = time.perf_counter() - started
     validation = tuple(a[:setup.num_validation_examples] for a in task.validation)
     evaluator = Evaluator(model, task.loss, validation)
-    with PeakMemory(gpu) as memory:
-        first_call, (val_loss, val_accuracy) = _timed(evaluator)
+    first_call, (val_loss, val_accuracy) = _timed(evaluator)
     chance = 1 / task.num_classes
     phases: dict[str, dict] = {}
     epoch_x, epoch_y = (a[-setup.num_epoch_examples:] for a in (x, y))
@@ -380,8 +380,9 @@ def measure_model(name: str, setup: Setup) -> dict:
     phases["thresholded_evaluation"]["examples_exponent"] = fit_exponent(list(by_examples), list(by_examples.values()))
 
     half = len(epoch_x) // 2
-    plain_half = _phase(lambda: epoch(examples=half), half, gpu)["seconds"] if set(setup.measures) & set(TRAINING_TIME) else 0
-    for measure_name in [m for m in setup.measures if m in TRAINING_TIME]:
+    trackers = [m for m in setup.measures if m in TRAINING_TIME]
+    plain_half = _phase(lambda: epoch(examples=half), half, gpu)["seconds"] if trackers else 0.0
+    for measure_name in trackers:
         measure = WeightImportance.get_measure(measure_name)
         tracked = _phase(lambda m=measure: epoch(m.callbacks()), len(epoch_x), gpu)
         tracked_half = _phase(lambda m=measure: epoch(m.callbacks(), half), half, gpu)
@@ -392,7 +393,8 @@ def measure_model(name: str, setup: Setup) -> dict:
         per_example = max((extra - max(tracked_half["seconds"] - plain_half, 0.0)) / (len(epoch_x) - half), 0.0)
         phases[measure_name] = {
             "seconds": round(extra + computed["seconds"], 4), "num_examples": len(epoch_x),
-            "seconds_per_example": per_example, "fixed_seconds_per_fit": round(max(extra - per_example * len(epoch_x), 0.0), 4),
+            "seconds_per_example": per_example,
+            "fixed_seconds_per_fit": round(max(extra - per_example * len(epoch_x), 0.0), 4),
             "tracked_epoch_seconds": tracked["seconds"], "tracked_half_epoch_seconds": tracked_half["seconds"],
             "plain_half_epoch_seconds": plain_half, "compute_seconds": computed["seconds"],
             "rss_increase_mb": max(tracked["rss_increase_mb"] or 0, computed["rss_increase_mb"] or 0),
@@ -556,7 +558,8 @@ def main(argv=None) -> dict:
         from benchmarks import common
 
         result = measure_model(arguments.worker, setup)
-        result.update(machine=common.machine_info(), default_num_importance_examples=ExperimentConfig.num_importance_examples)
+        result.update(machine=common.machine_info(),
+                      default_num_importance_examples=ExperimentConfig.num_importance_examples)
         print(json.dumps(result, default=float))
         return {}
     setup = QUICK if arguments.quick else FULL
