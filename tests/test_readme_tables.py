@@ -171,14 +171,44 @@ BRIDGE_METRICS = (("normalised AUC, least important first", "auc_least"),
                   ("fraction removed within 5 % tolerance", "tolerance_fraction"))
 
 
-def test_the_bridge_table_is_the_stored_permuted_digits_study():
-    correlations = pd.read_csv(ROOT / "data" / "bridge_permuted_digits" / "figures" / "bridge_correlations.csv")
+def bridge_table(study: str) -> list[list[str]]:
+    """The rows the bridge table of ``docs/bridge.md`` shows for the stored study ``data/<study>``: each
+    thresholding metric at weight level against forgetting on task A, at the selected λ."""
+    correlations = pd.read_csv(ROOT / "data" / study / "figures" / "bridge_correlations.csv")
     selected = correlations[(correlations.aggregation_level == "weight") & (correlations.ewc_score == "forgetting_a")
                             & (correlations["lambda"] == "selected")].set_index("thresholding_metric")
     assert selected.loc["auc_least", "role"] == "primary" and (correlations.role == "primary").sum() == 1
-    expected = [[label, row.role,
-                 f"{row.per_trial_spearman:.2f} [{row.per_trial_ci_low:.2f}, {row.per_trial_ci_high:.2f}]",
-                 f"{row.per_trial_p_raw:.2g} (raw)" if row.role == "primary" else f"{row.per_trial_p_holm:.2g} (Holm)",
-                 f"{row.spearman:.2f}", f"{row.spearman_p_raw:.2f}", f"{row.spearman_p_holm:.2g}"]
-                for label, metric in BRIDGE_METRICS for row in [selected.loc[metric]]]
-    assert readme_table("| thresholding metric (weight level) |", "docs/bridge.md") == expected
+    return [[label, row.role,
+             f"{row.per_trial_spearman:.2f} [{row.per_trial_ci_low:.2f}, {row.per_trial_ci_high:.2f}]",
+             f"{row.per_trial_p_raw:.2g} (raw)" if row.role == "primary" else f"{row.per_trial_p_holm:.2g} (Holm)",
+             f"{row.spearman:.2f}", f"{row.spearman_p_raw:.2f}", f"{row.spearman_p_holm:.2g}"]
+            for label, metric in BRIDGE_METRICS for row in [selected.loc[metric]]]
+
+
+def fisher_table(study: str) -> list[list[str]]:
+    """The rows of the Fisher estimators' table for ``data/<study>``: each estimator at weight level at its
+    selected λ, mean [95 % CI] over trials."""
+    measures = pd.read_csv(ROOT / "data" / study / "figures" / "bridge_measures.csv")
+    weight = measures[measures.aggregation_level == "weight"].set_index("measure")
+
+    def cell(row, name, digits=3):
+        return (f"{row[name + '_mean']:.{digits}f} [{row[name + '_ci_low']:.{digits}f}, "
+                f"{row[name + '_ci_high']:.{digits}f}]")
+
+    return [[f"`{label}`", f"{row['lambda']:g}", cell(row, "auc_least"), cell(row, "tolerance_fraction"),
+             cell(row, "forgetting_a"), cell(row, "average_accuracy")]
+            for label in FISHERS for row in [weight.loc[label]]]
+
+
+FISHERS = ("fisher", "fisher@sampled", "fisher@exact", "fisher@batched")
+
+
+def test_the_bridge_table_is_the_stored_permuted_digits_study():
+    assert readme_table("| thresholding metric (weight level) |", "docs/bridge.md") == bridge_table(
+        "bridge_permuted_digits")
+
+
+def test_the_fisher_estimators_tables_are_the_stored_permuted_digits_study():
+    expected = fisher_table("bridge_permuted_digits")
+    assert readme_table("| estimator | λ |", "docs/bridge.md") == expected
+    assert readme_table("| Fisher estimator | λ |") == expected
