@@ -212,3 +212,17 @@ def test_the_fisher_estimators_tables_are_the_stored_permuted_digits_study():
     expected = fisher_table("bridge_permuted_digits")
     assert readme_table("| estimator | λ |", "docs/bridge.md") == expected
     assert readme_table("| Fisher estimator | λ |") == expected
+
+
+COST_COLUMNS = {"digits_cnn": 1, "fashion_mnist_cnn": 4, "mobilenet_v2_1.0": 6}
+COST_PHASES = {"one training epoch (1024 examples)": "training_epoch", "fisher (64 examples)": "fisher",
+               "grasp (64 examples)": "grasp", "one thresholded evaluation": "thresholded_evaluation"}
+
+
+def test_the_cost_table_is_the_stored_scale_benchmark():
+    """The README's cost table holds the cells of docs/cost.md's table (itself tested against the stored JSON)."""
+    cost = {row[0]: row for row in readme_table("| phase | digits_cnn", "docs/cost.md")}
+    shown = readme_table("| phase, 2 CPU cores (× the epoch) |")
+    assert [row[0] for row in shown] == list(COST_PHASES)
+    for row in shown:
+        assert row[1:] == [cost[COST_PHASES[row[0]]][i] for i in COST_COLUMNS.values()], row[0]
