@@ -107,7 +107,8 @@ def test_a_single_trial_raises_its_own_error(make_config, tmp_path):
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray", reason=RAY_MISSING)
-    from Experiment import ray_backend
+    from Experiment.trials import PACKAGES
+    from Runs.ray_trials import runtime_env
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
@@ -116,7 +117,7 @@ def local_ray():
         patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         patch.setattr(ray._private.ray_constants, "ENABLE_RAY_CLUSTER", False)
         ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, _node_ip_address="127.0.0.1",
-                 object_store_memory=100 * 1024**2, runtime_env=ray_backend.runtime_env())
+                 object_store_memory=100 * 1024**2, runtime_env=runtime_env(PACKAGES))
         try:
             yield ray
         finally:
