@@ -3,8 +3,8 @@ reported per trial, the resources a trial asks for passed to Ray, and runs that 
 driver is killed with SIGKILL.
 
 The Ray tests share one local Ray instance with 2 CPUs whose every process listens on the loopback interface only
-(as in ``tests/Experiment/test_experiment_ray.py``); every trial asks for 1 CPU and runs TensorFlow with 1 thread,
-and the local runs they are compared with run in a fresh process with 1 thread.
+(``tests/conftest.py``); every trial asks for 1 CPU and runs TensorFlow with 1 thread, and the local runs they are
+compared with run in a fresh process with 1 thread.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from Schema import SEQUENTIAL_KEY_COLUMNS, THRESHOLDING_KEY_COLUMNS
 from SequentialLearning import SequentialConfig, run_sequential
 from SequentialLearning import runner as sequential_runner
 
-RAY_MISSING = "Ray is not installed (pip install -r requirements-ray.txt)"
 ROOT = Path(__file__).resolve().parents[2]
 MEASURES = ["none", "uniform", "magnitude"]
 ROWS_PER_RUN = 3  # 2 tasks: (trained 0, evaluated 0), (1, 0), (1, 1)
@@ -93,24 +92,6 @@ def assert_same_rows(actual_csv, expected_csv, keys) -> None:
     pd.testing.assert_frame_equal(actual[others], expected[others])
     np.testing.assert_allclose(actual[numbers].to_numpy(float), expected[numbers].to_numpy(float), rtol=0,
                                atol=1e-12)
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray", reason=RAY_MISSING)
-    from Bridge.runner import PACKAGES
-    from Runs.ray_trials import runtime_env
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in RAY_ENV.items():
-            patch.setenv(name, value)
-        patch.setattr(ray._private.ray_constants, "ENABLE_RAY_CLUSTER", False)
-        ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, _node_ip_address="127.0.0.1",
-                 object_store_memory=100 * 1024**2, runtime_env=runtime_env(PACKAGES))
-        try:
-            yield ray
-        finally:
-            ray.shutdown()
 
 
 @pytest.fixture(scope="module")
