@@ -122,7 +122,7 @@ def test_bridge_on_ray_gives_the_local_rows(local_ray, tmp_path):
     assert not list(Path(on_ray.results_dir).glob("*_checkpoints/**/*.npz"))  # task A's checkpoints deleted
 
 
-def test_a_new_ray_run_uses_ceil_num_cpus_per_trial_threads(tmp_path):
+def test_the_execution_fields_are_checked_in_every_study(tmp_path):
     from Runs.trials import default_num_threads
 
     assert default_num_threads("ray", 2.5) == 3 and default_num_threads("ray", 0.5) == 1
@@ -156,7 +156,7 @@ def test_a_failing_trial_is_reported_and_the_other_completes(local_ray, sequenti
     assert_same_rows(config.results_csv, sequential_reference, SEQUENTIAL_KEY_COLUMNS)
 
 
-def test_the_resources_per_trial_are_passed_to_ray(local_ray, tmp_path, monkeypatch):
+def test_the_resources_per_trial_are_passed_to_ray_and_set_the_threads(local_ray, tmp_path, monkeypatch):
     from Runs import ray_trials
 
     asked, remote = [], local_ray.remote
@@ -172,11 +172,13 @@ def test_the_resources_per_trial_are_passed_to_ray(local_ray, tmp_path, monkeypa
     monkeypatch.setattr(local_ray, "remote", lambda f: Recorded(f) if f is ray_trials.run_trial_task else remote(f))
     monkeypatch.setattr(ray_trials, "check_cluster", lambda ray, cpus, gpus: None)
     config = sequential_config(tmp_path / "gpu.csv", backend="ray", num_trials=1, measures=["none"],
-                               num_cpus_per_trial=1, num_gpus_per_trial=0.5)
+                               num_threads=None, num_cpus_per_trial=1.5, num_gpus_per_trial=0.5)
     run_sequential(config)
     assert len(asked) == 1
-    assert asked[0]["num_cpus"] == 1 and asked[0]["num_gpus"] == 0.5
-    assert asked[0]["runtime_env"]["env_vars"]["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert asked[0]["num_cpus"] == 1.5 and asked[0]["num_gpus"] == 0.5
+    # a new run with num_threads=None: ceil(num_cpus_per_trial) threads, recorded and given to the worker
+    assert asked[0]["runtime_env"]["env_vars"]["TF_NUM_INTRAOP_THREADS"] == "2"
+    assert json.loads(Path(config.results_csv).with_suffix(".json").read_text())["num_threads"] == 2
     assert len(pd.read_csv(config.results_csv)) == ROWS_PER_RUN
 
 
