@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from Experiment import ExperimentConfig
 from Experiment.config import ThresholdingGrid
 from Runs import paths as run_paths
-from Runs.records import ConfigRecord, RunFields, as_list, check_int
+from Runs.records import ConfigRecord, ExecutionFields, RunFields, as_list, check_int
 from Schema import BASELINE_MEASURE, BRIDGE_EWC_SCORES, BRIDGE_PRIMARY, BRIDGE_THRESHOLDING_METRICS, CONTROL_PREFIX
 from Schema import KEY_DIGITS, NO_PENALTY, UNIFORM_PENALTY, VARIANT_SEPARATOR
 from Schema import registry_name as base_measure  # a label's registry name: fisher@sampled -> fisher
@@ -36,9 +36,9 @@ MIN_LAMBDA_BOUND = 10.0 ** -(KEY_DIGITS - 2)
 
 
 @dataclass
-class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
+class BridgeConfig(RunFields, ExecutionFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
     """Everything that defines a bridge study (see ``Bridge/__init__.py`` for what is measured): the fields of
-    ``Runs.records.RunFields``, of the thresholding runner's ``Experiment.config.ThresholdingGrid`` and of the
+    ``Runs.records.RunFields`` and ``Runs.records.ExecutionFields`` (how trials are run), of the thresholding runner's ``Experiment.config.ThresholdingGrid`` and of the
     sequential runner's ``SequentialLearning.config.SequenceSettings`` (documented there, with this study's defaults
     below), and its own.
 
@@ -104,6 +104,7 @@ class BridgeConfig(RunFields, ThresholdingGrid, SequenceSettings, ConfigRecord):
     # -- validation ------------------------------------------------------------------------------------------
     def _validate(self) -> None:
         self.check_run_fields()
+        self.check_execution()
         self.check_grid()
         self.check_sequence()
         check_int("num_selection_examples", self.num_selection_examples, minimum=1)

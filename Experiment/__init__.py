@@ -1,6 +1,6 @@
 """The thresholding runner: the package that knows Tasks, WeightImportance and Aggregation together.
 
-Modules, in the one direction they import: ``trials`` (all trials, local or ``ray_backend``) -> ``trial`` (one
+Modules, in the one direction they import: ``trials`` (all trials, local or on Ray: ``Runs.trials``) -> ``trial`` (one
 trial: training, checkpoints) -> ``grid`` (one measured epoch: ``EpochGrid``) -> ``budget`` (validation examples per row), ``measures``, ``controls``,
 ``results``, ``config``; the run layer ``Runs`` below them. ``oracle`` is the oracle-correlation study.
 

@@ -16,13 +16,10 @@ import WeightImportance
 from Experiment import thresholds as grids
 from Experiment.controls import base_measure
 from Runs import paths
-from Runs.records import (ConfigRecord, RunFields, as_list, check_choices, check_int, check_number,
+from Runs.records import (ConfigRecord, ExecutionFields, RunFields, as_list, check_choices, check_int, check_number,
                           check_optional_int, check_results_csv, values_of)
 from Runs.tensorboard import check_tensorboard
 from Schema import BASELINE_MEASURE, CONTROL_PREFIX, DEFAULT_TOLERANCE, NO_AGGREGATION, VARIANT_SEPARATOR, registry_name
-
-BACKENDS = ("local", "ray")
-
 
 @dataclass
 class ThresholdingGrid:
@@ -108,9 +105,10 @@ class ThresholdingGrid:
 
 
 @dataclass
-class ExperimentConfig(RunFields, ThresholdingGrid, ConfigRecord):
-    """Everything that defines a thresholding experiment: the fields of ``Runs.records.RunFields`` and of
-    ``ThresholdingGrid`` (documented there) and the ones below.
+class ExperimentConfig(RunFields, ExecutionFields, ThresholdingGrid, ConfigRecord):
+    """Everything that defines a thresholding experiment: the fields of ``Runs.records.RunFields``, of
+    ``Runs.records.ExecutionFields`` (how trials are run) and of ``ThresholdingGrid`` (documented there) and the
+    ones below.
 
     ``task`` is a task name (``Tasks.available_tasks()``, incl. ones added with ``Tasks.register_task``),
     ``tfds:NAME`` for a TensorFlow Datasets image set, or ``"package.module:build_task"``, a function
@@ -139,8 +137,6 @@ class ExperimentConfig(RunFields, ThresholdingGrid, ConfigRecord):
         num_importance_examples: as in ``RunFields``; default 1000.
         results_csv: where rows are appended; the configuration goes to the same path with ``.json``. None:
             ``results/<task>.csv``.
-        backend, ray_address, num_cpus_per_trial, num_gpus_per_trial: how trials are run (``run_trials``). With
-            Ray, ``num_threads=None`` means ``ceil(num_cpus_per_trial)`` for a new run.
         verbose: show TensorFlow's start-up and retracing log lines in the notebook (``Runs.quiet``).
         tensorboard_dir: a folder for a TensorBoard log of the run, one sub-folder per trial: training and
             validation loss and accuracy per epoch, each measure's importance histograms per tensor at each measured
@@ -158,10 +154,6 @@ class ExperimentConfig(RunFields, ThresholdingGrid, ConfigRecord):
     num_train_loss_examples: int | None = 0
     num_importance_examples: int | None = 1000
     results_csv: str | None = None
-    backend: str = "local"
-    ray_address: str | None = None
-    num_cpus_per_trial: float = 1.0
-    num_gpus_per_trial: float = 0.0
     verbose: bool = False
     tensorboard_dir: str | None = None
 
@@ -202,14 +194,7 @@ class ExperimentConfig(RunFields, ThresholdingGrid, ConfigRecord):
             raise ValueError(f"measures lists a measure twice: {self.measures}.")
         for label, options in self.measure_options.items():
             WeightImportance.get_measure(registry_name(label), **options)  # raises on an unknown measure or option
-        if self.backend not in BACKENDS:
-            raise ValueError(f"Unknown backend {self.backend!r}; valid: {list(BACKENDS)}.")
-        check_number("num_cpus_per_trial", self.num_cpus_per_trial, minimum=0)
-        check_number("num_gpus_per_trial", self.num_gpus_per_trial, minimum=0)
-        if self.num_gpus_per_trial > 1 and self.num_gpus_per_trial != int(self.num_gpus_per_trial):
-            raise ValueError(f"num_gpus_per_trial above 1 must be a whole number of GPUs (Ray's rule); got "
-                             f"{self.num_gpus_per_trial}. Use a fraction up to 1 to share a GPU between trials, or "
-                             "1, 2, ... GPUs per trial.")
+        self.check_execution()
         check_results_csv(self.results_csv)
         if self.tensorboard_dir is not None:
             if not isinstance(self.tensorboard_dir, (str, os.PathLike)) or not str(self.tensorboard_dir):

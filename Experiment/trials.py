@@ -1,11 +1,11 @@
 """Run the trials of a configuration. Trial k is ``run_trial(config, k)``: independent, with seed ``seed + k``.
 
 All trials write into the one CSV ``config.results_csv``, keyed by ``trial``; re-running resumes what is missing.
-Two backends run them and give the same rows:
+Two backends run them and give the same rows (``Runs.trials``, shared by every study):
 
 - ``"local"``: one after the other in this process (needs nothing beyond requirements.txt);
 - ``"ray"``: as Ray tasks on this machine or a Ray cluster, each with ``num_cpus_per_trial`` CPUs and
-  ``num_gpus_per_trial`` GPUs (``Experiment.ray_backend``; needs ``pip install -r requirements-ray.txt``).
+  ``num_gpus_per_trial`` GPUs (``Runs.ray_trials``; needs ``pip install -r requirements-ray.txt``).
 
 A trial that raises does not stop the others, on either backend: every other trial runs and writes its rows,
 then ``TrialsFailedError`` lists the failed trials with their errors. A run of a single trial raises that
@@ -18,39 +18,38 @@ saved); the trials only hand their rows to it.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+import Aggregation
+import Experiment
+import Runs
+import Schema
 import Tasks
-from Experiment import ray_backend
-from Experiment.config import BACKENDS, ExperimentConfig
+import WeightImportance
+from Experiment.config import ExperimentConfig
 from Experiment.results import WRITER, columns_of, keys_of
 from Experiment.trial import run_trial, trial_complete
 from Runs import paths
+from Runs.ray_trials import ray_job, registering
+from Runs.records import check_backend
 from Runs.run_files import RunFiles
-from Runs.threads import num_threads_in_use, use_num_threads
+from Runs.threads import use_num_threads
+from Runs.trials import RESULTS, TrialsFailedError, check_ray_installed, default_num_threads, raise_failures
+from Runs.trials import run_trials as run_trials_on
+from Schema import thresholding_key
+
+# The packages a thresholding trial needs on a Ray worker.
+PACKAGES = (Schema, Runs, Tasks, WeightImportance, Aggregation, Experiment)
+
+__all__ = ["PACKAGES", "TrialsFailedError", "run_experiment", "run_trials", "thresholding_trial"]
 
 
 def run_experiment(config: ExperimentConfig) -> Path:
     """Run (or resume) every trial of ``config``; returns the path of the results CSV."""
     return run_trials(config)
-
-
-class TrialsFailedError(RuntimeError):
-    """Some trials raised; the others ran to the end. ``failures`` maps each failed trial to its error."""
-
-    def __init__(self, config: ExperimentConfig, failures: dict[int, BaseException], num_run: int | None = None):
-        self.failures = dict(sorted(failures.items()))
-        lines = "\n".join(f"  trial {trial} (seed {config.trial_seed(trial)}): {type(error).__name__}: {error}"
-                          for trial, error in self.failures.items())
-        if num_run is not None and len(self.failures) >= num_run:
-            summary = f"Every trial run failed ({len(self.failures)}); rows they wrote before failing are kept."
-        else:
-            summary = (f"{len(self.failures)} trial(s) failed; the rows of the other trials are in "
-                       f"{config.results_csv}.")
-        super().__init__(f"{summary}\n{lines}\nRunning the same configuration again runs only what is missing.")
 
 
 def run_trials(config: ExperimentConfig, num_trials: int | None = None, backend: str | None = None,
@@ -65,14 +64,12 @@ def run_trials(config: ExperimentConfig, num_trials: int | None = None, backend:
     if isinstance(num_trials, bool) or not isinstance(num_trials, int) or num_trials < 1:
         raise ValueError(f"num_trials must be a positive integer; got {num_trials!r}.")
     backend = config.backend if backend is None else backend
-    if backend not in BACKENDS:
-        raise ValueError(f"Unknown backend {backend!r}; valid: {list(BACKENDS)}.")
-    if backend == "ray":
-        ray_backend.import_ray()  # before anything is written: a missing Ray is reported with how to install it
-        default_threads = max(1, math.ceil(config.num_cpus_per_trial))  # a trial's share of its node
-    else:
-        default_threads = num_threads_in_use()
-    with RunFiles(config, columns_of(config.results_csv), WRITER, default_num_threads=default_threads) as files:
+    check_backend(backend)
+    check_ray_installed(backend)  # before anything is written: a missing Ray is reported with how to install it
+    config = dataclasses.replace(config, backend=backend,
+                                 ray_address=config.ray_address if ray_address is None else ray_address)
+    with RunFiles(config, columns_of(config.results_csv), WRITER,
+                  default_num_threads=default_num_threads(backend, config.num_cpus_per_trial)) as files:
         config = files.config
         done = keys_of(files.rows())
         trials = [trial for trial in range(num_trials) if not trial_complete(config, trial, done)]
@@ -86,27 +83,21 @@ def run_trials(config: ExperimentConfig, num_trials: int | None = None, backend:
         progress = tqdm(total=num_trials, initial=num_trials - len(trials), desc="trials", unit="trial",
                         disable=not config.progress or num_trials == 1)
         try:
-            if backend == "ray":
-                failures = ray_backend.run_on_ray(
-                    config, trials, done, progress, files.writer.append,
-                    ray_address=config.ray_address if ray_address is None else ray_address)
-            else:
-                failures = _run_local(config, trials, done, progress, files.writer.append)
+            failures = run_trials_on(
+                thresholding_trial, config, trials, {RESULTS: files.writer.append}, {RESULTS: done},
+                {RESULTS: thresholding_key}, backend=backend, progress=progress,
+                job=_ray_job(config) if backend == "ray" else None)
         finally:
             progress.close()
-    if failures and num_trials == 1:
-        raise failures[0]
-    if failures:
-        raise TrialsFailedError(config, failures, num_run=len(trials)) from failures[min(failures)]
+    raise_failures(config, failures, num_trials, num_run=len(trials))
     return paths.results_csv(config.results_csv)
 
 
-def _run_local(config: ExperimentConfig, trials: list[int], done: set, progress, sink) -> dict[int, BaseException]:
-    failures = {}
-    for trial in trials:
-        try:
-            run_trial(config, trial, sink=sink, done={key for key in done if key[0] == trial})
-        except Exception as error:  # the other trials still run; run_trials reports every failure at the end
-            failures[trial] = error
-        progress.update(1)
-    return failures
+def thresholding_trial(config: ExperimentConfig, trial: int, sinks: dict, done: dict) -> None:
+    """``run_trial`` as ``Runs.trials`` calls a study's trial: one part, ``RESULTS``."""
+    run_trial(config, trial, sink=sinks[RESULTS], done=done[RESULTS])
+
+
+def _ray_job(config: ExperimentConfig):
+    return ray_job(config, PACKAGES, registering(Tasks.register_task, Tasks.registered_tasks()),
+                   results_csv=str(Path(config.results_csv).resolve()))

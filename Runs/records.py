@@ -3,10 +3,11 @@ round trip, the check that a resumed run has the configuration its results were 
 study has (``RunFields``).
 
 A study's configuration is composed of field groups, each defined once where it belongs and documented there:
-``RunFields`` here (what every study has), ``Experiment.config.ThresholdingGrid`` (the curves measured) and
+``RunFields`` and ``ExecutionFields`` here (what every study has, and how its trials are run),
+``Experiment.config.ThresholdingGrid`` (the curves measured) and
 ``SequentialLearning.config.SequenceSettings`` (the task sequence and the EWC sweep). ``ExperimentConfig`` is
-``RunFields`` + ``ThresholdingGrid`` + its own fields, ``SequentialConfig`` is ``RunFields`` + ``SequenceSettings`` +
-its own, and ``Bridge.BridgeConfig`` is all three groups + its own, so no configuration restates another's fields.
+``RunFields`` + ``ExecutionFields`` + ``ThresholdingGrid`` + its own fields, ``SequentialConfig`` is ``RunFields`` +
+``ExecutionFields`` + ``SequenceSettings`` + its own, and ``Bridge.BridgeConfig`` is all four groups + its own, so no configuration restates another's fields.
 A field has one meaning in every configuration that has it; a study may give it another default.
 """
 
@@ -204,3 +205,46 @@ class RunFields:
 def values_of(config, group) -> dict:
     """``config``'s values of the fields of the dataclass ``group``, by name."""
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(group)}
+
+
+BACKENDS = ("local", "ray")
+
+
+@dataclasses.dataclass
+class ExecutionFields:
+    """How a study's trials are run (``Runs.trials``), the same fields in every study; all are execution fields
+    (``EXECUTION_FIELDS``), so they may change between a run and its resumption.
+
+    Attributes:
+        backend: ``"local"`` (one trial after another in this process) or ``"ray"`` (each trial a Ray task, on this
+            machine or a cluster; ``docs/ray.md``).
+        ray_address: the Ray cluster to join (``"auto"``, ``"HEAD_IP:6379"``, ``"ray://HEAD_IP:10001"``); None: a
+            cluster started on this machine, else a new local Ray.
+        num_cpus_per_trial: CPUs one Ray task asks for; with Ray, ``num_threads=None`` means
+            ``ceil(num_cpus_per_trial)`` for a new run, so trials sharing a node do not oversubscribe it.
+        num_gpus_per_trial: GPUs one Ray task asks for: a fraction up to 1 shares a GPU between trials, above 1 a
+            whole number.
+    """
+
+    backend: str = "local"
+    ray_address: str | None = None
+    num_cpus_per_trial: float = 1.0
+    num_gpus_per_trial: float = 0.0
+
+    def check_execution(self) -> None:
+        """A ValueError for an execution value out of range, naming the valid ones."""
+        check_backend(self.backend)
+        if self.ray_address is not None and (not isinstance(self.ray_address, str) or not self.ray_address):
+            raise ValueError(f"ray_address must be a Ray address (e.g. 'auto', 'HEAD_IP:6379') or None; got "
+                             f"{self.ray_address!r}.")
+        check_number("num_cpus_per_trial", self.num_cpus_per_trial, minimum=0)
+        check_number("num_gpus_per_trial", self.num_gpus_per_trial, minimum=0)
+        if self.num_gpus_per_trial > 1 and self.num_gpus_per_trial != int(self.num_gpus_per_trial):
+            raise ValueError(f"num_gpus_per_trial above 1 must be a whole number of GPUs (Ray's rule); got "
+                             f"{self.num_gpus_per_trial}. Use a fraction up to 1 to share a GPU between trials, or "
+                             "1, 2, ... GPUs per trial.")
+
+
+def check_backend(backend) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"Unknown backend {backend!r}; valid: {list(BACKENDS)}.")

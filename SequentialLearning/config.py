@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import Tasks
 from Runs import paths
-from Runs.records import (ConfigRecord, RunFields, as_list, check_choices, check_int, check_optional_int,
+from Runs.records import (ConfigRecord, ExecutionFields, RunFields, as_list, check_choices, check_int, check_optional_int,
                           check_results_csv, values_of)
 from Schema import NO_PENALTY
 from SequentialLearning.ewc import VARIANTS
@@ -92,9 +92,10 @@ class SequenceSettings:
 
 
 @dataclass
-class SequentialConfig(RunFields, SequenceSettings, ConfigRecord):
-    """Everything that defines a sequential-learning experiment: the fields of ``Runs.records.RunFields`` and of
-    ``SequenceSettings`` (documented there) and the ones below.
+class SequentialConfig(RunFields, ExecutionFields, SequenceSettings, ConfigRecord):
+    """Everything that defines a sequential-learning experiment: the fields of ``Runs.records.RunFields``, of
+    ``Runs.records.ExecutionFields`` (how trials are run) and of ``SequenceSettings`` (documented there) and the
+    ones below.
 
     ``task`` is the registry name of the task the sequence is made from (``Tasks.available_tasks()``), and
     ``task_options`` may not hold ``labels`` (``splits`` chooses them); ``epochs`` are per task;
@@ -124,6 +125,7 @@ class SequentialConfig(RunFields, SequenceSettings, ConfigRecord):
 
     def _validate(self) -> None:
         self.check_run_fields()
+        self.check_execution()
         if "labels" in self.task_options:
             raise ValueError("task_options may not hold 'labels': the labels of each task come from splits.")
         Tasks.check_task_options(self.task, self.task_options)  # a clear error for an unknown task or option

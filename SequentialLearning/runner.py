@@ -9,7 +9,9 @@ each λ from scratch.
 A run (trial, measure, λ) writes its rows together when it ends; running the same configuration again skips the
 completed runs, removes the rows of a run cut short, and redoes it. The results file is held as the thresholding
 runner holds its own (``Runs.run_files``): locked, repaired before it is read, and the sequence's data built
-before the configuration is written.
+before the configuration is written. Trials run one after another in this process or as Ray tasks
+(``config.backend``; ``Runs.trials``, ``docs/ray.md``); a trial that raises does not stop the others, and one error
+at the end names each failed trial.
 
 The ``task`` column holds the name of the task the sequence is built from (``TaskSequence.task.name``), as the
 thresholding runner writes it, so the two results files join on it also for a task given as
@@ -27,11 +29,18 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+import Runs
+import Schema
+import SequentialLearning
+import Tasks
+import WeightImportance
 from Runs import paths
 from Runs.files import replace_atomically
+from Runs.ray_trials import ray_job, registering
 from Runs.results import RowSink, read_rows
 from Runs.run_files import RunFiles
-from Runs.threads import num_threads_in_use, use_num_threads
+from Runs.threads import use_num_threads
+from Runs.trials import RESULTS, check_ray_installed, default_num_threads, raise_failures, run_trials
 from Schema import SEQUENTIAL_COLUMNS, sequential_run_key
 from SequentialLearning.config import SequentialConfig
 from SequentialLearning.models import with_model
@@ -47,28 +56,55 @@ def run_sequential(config: SequentialConfig) -> Path:
     return paths.results_csv(config.results_csv)
 
 
-def _run_held(config: SequentialConfig, trials, on_run_end: Callable[[], None] | None = None) -> None:
+# The packages a sequential trial needs on a Ray worker.
+PACKAGES = (Schema, Runs, Tasks, WeightImportance, SequentialLearning)
+
+
+def _run_held(config: SequentialConfig, trials) -> None:
     """Run ``trials`` holding the results file (``Runs.run_files``): nothing is written before the sequence's data
     are built, and the rows of runs cut short are removed before any run is redone."""
-    with RunFiles(config, SEQUENTIAL_COLUMNS, WRITER, default_num_threads=num_threads_in_use()) as files:
+    check_ray_installed(config.backend)  # before anything is written
+    with RunFiles(config, SEQUENTIAL_COLUMNS, WRITER,
+                  default_num_threads=default_num_threads(config.backend, config.num_cpus_per_trial)) as files:
         config = files.config
         done = completed_runs(config.results_csv, config.num_tasks)
         runs = config.runs()
-        if all(sequential_run_key(trial, measure, value) in done for trial in trials for measure, value in runs):
+        pending = [trial for trial in trials
+                   if not all(sequential_run_key(trial, measure, value) in done for measure, value in runs)]
+        if not pending:
             return
-        use_num_threads(config.num_threads)
+        if config.backend == "local":
+            use_num_threads(config.num_threads)
         # bad splits or options fail before anything is written
         task_name = build_sequence(config, config.trial_seed(0)).task.name
         files.save_config()
         drop_incomplete_runs(config.results_csv, config.num_tasks)
         _name_the_task(config.results_csv, config.task, task_name)
-        bar = tqdm(total=len(trials) * len(runs), desc="sequential runs", disable=not config.progress, unit="run")
+        bar = tqdm(total=len(trials), initial=len(trials) - len(pending), desc="sequential trials", unit="trial",
+                   disable=not config.progress or len(trials) == 1)
+        job = None
+        if config.backend == "ray":
+            job = ray_job(config, PACKAGES, registering(Tasks.register_task, Tasks.registered_tasks()),
+                          results_csv=str(Path(config.results_csv).resolve()))
         try:
-            for trial in trials:
-                run_trial(config, trial, sink=files.writer.append, done=done,
-                          on_run_end=on_run_end or (lambda: bar.update(1)))
+            failures = run_trials(sequential_trial, config, pending, {RESULTS: files.writer.append},
+                                  {RESULTS: done}, {RESULTS: sequential_row_key}, backend=config.backend,
+                                  progress=bar, job=job)
         finally:
             bar.close()
+    raise_failures(config, failures, len(trials), num_run=len(pending))
+
+
+def sequential_trial(config: SequentialConfig, trial: int, sinks: dict, done: dict) -> None:
+    """``run_trial`` as ``Runs.trials`` calls a study's trial: one part, ``RESULTS``."""
+    run_trial(config, trial, sink=sinks[RESULTS], done=done[RESULTS])
+
+
+def sequential_row_key(row: dict) -> tuple:
+    """The identity of a sequential row: its run (``Schema.sequential_run_key``) and the (trained, evaluated)
+    tasks."""
+    return (*sequential_run_key(row["trial"], row["measure"], row["lambda"]), int(row["trained_task"]),
+            int(row["evaluated_task"]))
 
 
 def build_sequence(config: SequentialConfig, seed: int) -> TaskSequence:
@@ -84,10 +120,10 @@ def run_trial(config: SequentialConfig, trial: int, sink: RowSink | None = None,
     """Run (or resume) trial ``trial``: every (measure, λ) not in ``done`` (default: read from the CSV).
 
     ``sink`` receives the rows of each finished run; without one, the trial holds ``config.results_csv`` as
-    ``run_sequential`` does and appends to it.
+    ``run_sequential`` does and appends to it. ``on_run_end`` is called after each run (done or skipped).
     """
     if sink is None:
-        _run_held(config, [trial], on_run_end)
+        _run_held(config, [trial])
         return
     seed = config.trial_seed(trial)
     if done is None:

@@ -72,11 +72,11 @@ def test_notebook_runs_a_task_from_the_users_module_outside_the_repository(user_
 def test_a_task_from_the_users_module_runs_on_ray(user_folder, monkeypatch):
     pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
     from Experiment import ExperimentConfig, run_trials
-    from Experiment.ray_backend import runtime_env
+    from Runs.ray_trials import runtime_env
 
     monkeypatch.chdir(user_folder)
     monkeypatch.syspath_prepend(str(user_folder))
-    assert str(user_folder / "mymod.py") in runtime_env("mymod:build_task")["py_modules"]
+    assert str(user_folder / "mymod.py") in runtime_env(task="mymod:build_task")["py_modules"]
     config = ExperimentConfig(task="mymod:build_task", epochs=1, measures=["magnitude"],
                               aggregation_levels=["weight"], num_thresholds=3, num_train_loss_examples=100,
                               num_validation_examples=100, results_csv="results/ray.csv", progress=False,

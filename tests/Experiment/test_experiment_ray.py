@@ -18,15 +18,14 @@ from Experiment import COLUMNS, TrialsFailedError, run_trials
 from Runs import paths
 from Schema import THRESHOLDING_KEY_COLUMNS as KEY_COLUMNS
 
-RAY_MISSING = "Ray is not installed (pip install -r requirements-ray.txt)"
 ROWS_PER_TRIAL = 6  # 1 epoch x (random, magnitude) x level weight x 3 thresholds
 FLOAT_COLUMNS = ["threshold", "fraction_removed", "loss", "accuracy", "val_loss", "val_accuracy", "chance_val_loss"]
 
 
 def tiny_config(make_config, results_csv, **changes):
-    return make_config(results_csv, epochs=1, measures=["magnitude"], aggregation_levels=["weight"],
-                       num_thresholds=3, num_validation_examples=100, num_train_loss_examples=50,
-                       num_importance_examples=50, **changes)
+    values = dict(epochs=1, measures=["magnitude"], aggregation_levels=["weight"], num_thresholds=3,
+                  num_validation_examples=100, num_train_loss_examples=50, num_importance_examples=50)
+    return make_config(results_csv, **{**values, **changes})
 
 
 def block_checkpoints(config, trial) -> Path:
@@ -104,25 +103,6 @@ def test_a_single_trial_raises_its_own_error(make_config, tmp_path):
 
 
 # -- Ray ----------------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray", reason=RAY_MISSING)
-    from Experiment import ray_backend
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-        # Ray swaps 127.0.0.1 for the machine's address unless multi-machine clusters are off; with them off
-        # every Ray process (GCS, raylet, workers, agents) binds to the loopback interface only.
-        patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-        patch.setattr(ray._private.ray_constants, "ENABLE_RAY_CLUSTER", False)
-        ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, _node_ip_address="127.0.0.1",
-                 object_store_memory=100 * 1024**2, runtime_env=ray_backend.runtime_env())
-        try:
-            yield ray
-        finally:
-            ray.shutdown()
-
-
 def test_local_ray_listens_on_loopback_only(local_ray):
     if not Path("/proc/net/tcp").exists():
         pytest.skip("needs Linux /proc to list listening sockets")
@@ -165,6 +145,38 @@ def test_ray_runs_registered_tasks_and_measures_a_half_written_row_again(local_r
                                           atol=1e-12)
     finally:
         Tasks.unregister_task("registered_digits")
+
+
+def test_ray_worker_killed_after_its_first_epoch_resumes_from_its_checkpoint(local_ray, make_config, tmp_path,
+                                                                             monkeypatch):
+    import signal
+
+    from Experiment import trials
+
+    original, marker = trials.thresholding_trial, tmp_path / "killed"
+
+    def killed_once(config, trial, sinks, done):  # pickled by value: it lives in no module a worker imports
+        checkpoint = paths.checkpoint_file(config.results_csv, trial, 1)
+        if trial == 0 and not marker.exists():
+            def sink(rows, results=sinks["results"]):
+                results(rows)
+                marker.write_text(f"checkpoint of epoch 1 when killed: {checkpoint.exists()}\n")
+                os.kill(os.getpid(), signal.SIGKILL)  # after the first rows of epoch 1 reached the driver
+
+            sinks = {"results": sink}
+        elif trial == 0:
+            marker.write_text(marker.read_text() + f"checkpoint of epoch 1 when retried: {checkpoint.exists()}\n")
+        original(config, trial, sinks, done)
+
+    local = tiny_config(make_config, tmp_path / "local.csv", epochs=2)
+    on_ray = tiny_config(make_config, tmp_path / "ray.csv", epochs=2, backend="ray")
+    run_local_with_threads(local, num_trials=2, num_threads=1)
+    monkeypatch.setattr(trials, "thresholding_trial", killed_once)
+    run_trials(on_ray, num_trials=2)
+    assert marker.read_text() == "checkpoint of epoch 1 when killed: True\ncheckpoint of epoch 1 when retried: True\n"
+    rows = sorted_rows(on_ray.results_csv)
+    assert len(rows) == 2 * 2 * ROWS_PER_TRIAL and not rows.duplicated(list(KEY_COLUMNS)).any()
+    assert_same_rows(rows, sorted_rows(local.results_csv))
 
 
 def test_ray_checks_the_resources_a_trial_asks_for(local_ray, make_config, tmp_path):
