@@ -18,14 +18,14 @@
 
   1. *Crossing.* The tolerance band is ``L <= L0 + tolerance |L0|`` (``tolerance``: ``adaptive_tolerance`` of the
      configuration, by default the analysis' ``Schema.DEFAULT_TOLERANCE``). The analysis reads the largest
-     fraction removed within it as the left end of the first measured point above the band, so that is known to
+     fraction removed within it as the point before the first measured point above the band, so that is known to
      within the width of the interval ending there, provided no earlier interval rises above the band between
-     two points inside it. An earlier interval may do so where a parabola through it and a neighbour is concave:
-     ``max(y_k, y_{k+1}) + R_k`` exceeds the band, ``R_k = max(0, -D_k, -D_{k+1}) w_k^2 / 8`` being the largest
-     rise of such a parabola above the chord (a convex one stays below it). The first interval that may hold the
-     crossing, the interval ending at the first point above the band or an earlier one that may rise above it, is
-     halved first, until every such interval is at most ``ADAPTIVE_CROSSING_WIDTH`` (2^-7, about 0.008) wide, so the error of
-     the largest fraction within the tolerance is below a hundredth.
+     its two points. An earlier interval may do so where a parabola through it and a neighbour is concave:
+     where ``max(y_k, y_{k+1}) + R_k`` exceeds the band, ``R_k = max(0, -D_k, -D_{k+1}) w_k^2 / 8`` being the
+     largest rise of such a parabola above the chord (a convex one stays below it). The first interval that may
+     hold the crossing, the one ending at the first point above the band or an earlier one that may rise above
+     it, is halved first, until every such interval is at most ``ADAPTIVE_CROSSING_WIDTH`` (2^-7, about 0.008)
+     wide, so the error of the largest fraction within the tolerance is below a hundredth.
   2. *Area.* Then the interval with the largest estimate ``E_k`` of the error that linear interpolation (the
      trapezoid of ``Analysis.metrics.normalized_auc``) makes in its part of the normalised area is split, until the
      budget is spent or every ``E_k`` is below ``ADAPTIVE_STOP``::
@@ -33,21 +33,21 @@
          E_k = C_k w_k^3 / 12
 
      the trapezoid rule's error ``w^3 |y''| / 12`` on one interval (Press et al., *Numerical Recipes*, 3rd ed.,
-     2007, sec. 4.1) with ``y''`` estimated by the parabolas through the interval and each neighbour. It looks where the slope changes, not where the loss changes: a steep straight stretch, whose
-     chord is already the curve, is not split, while a bump between two level ends is suspected where the
-     slopes on either side turn (up into the interval, down out of it), as is a knee. On curves as jagged as
-     those of a few hundred validation examples, a bound from the ends (``w_k |y_{k+1} - y_k|``, the worst case
-     of a monotone interval) spends the budget on the steep rises and leaves wide intervals with turning slopes
-     unmeasured. A bump whose neighbours show no turn, or narrower than the grid around it, stays unseen, as on
-     any grid of ``n`` points; a curve whose measured points are collinear stops before its budget.
+     2007, sec. 4.1) with ``y''`` estimated by the parabolas through the interval and each neighbour. It looks
+     where the slope turns, not where the loss changes: a steep straight stretch, whose chord is already the
+     curve, is not split, while a bump between two level ends is suspected where the slopes on either side turn
+     (up into the interval, down out of it), as is a knee. On curves as jagged as those of a few hundred
+     validation examples, a bound from the ends (``w_k |y_{k+1} - y_k|``, the worst case of a monotone interval)
+     spends the budget on the steep rises and leaves wide intervals with turning slopes unmeasured. A bump whose
+     neighbours show no turn, or narrower than the grid around it, stays unseen, as on any grid of ``n`` points;
+     a curve whose measured points are collinear stops before its budget.
 
   An interval is split at the removal step whose fraction is nearest its middle, among the steps strictly inside
   it (``Experiment.removal_steps.RemovalSteps.between``); an interval that holds no step is never split, so no
   evaluation is spent on a threshold that removes what a measured one removes. Ties go to the interval nearest
-  0. Next to a NaN or infinite loss nothing is known: such an interval may hold the crossing, and its area estimate
-  is its width.
-  The thresholds picked are a function of the measured points, the ranking and the configuration only, so a
-  resumed run picks the same ones.
+  0. Next to a NaN or infinite loss nothing is known: such an interval may hold the crossing, and its area
+  estimate is its width. The thresholds picked are a function of the measured points, the ranking and the
+  configuration only, so a resumed run picks the same ones.
 
 The thresholds are rounded to ``Schema.KEY_DIGITS`` digits, so a threshold written to the CSV and read back is the
 same key.
