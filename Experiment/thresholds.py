@@ -24,8 +24,10 @@
      where ``max(y_k, y_{k+1}) + R_k`` exceeds the band, ``R_k = max(0, -D_k, -D_{k+1}) w_k^2 / 8`` being the
      largest rise of such a parabola above the chord (a convex one stays below it). The first interval that may
      hold the crossing, the one ending at the first point above the band or an earlier one that may rise above
-     it, is halved first, until every such interval is at most ``ADAPTIVE_CROSSING_WIDTH`` (2^-7, about 0.008)
-     wide, so the error of the largest fraction within the tolerance is below a hundredth.
+     it, is halved first, until every such interval is at most ``ADAPTIVE_CROSSING_WIDTH`` (a hundredth) wide, so
+     the error of the largest fraction within the tolerance is at most a hundredth. (Halving 1/4 five times gives
+     2^-7; the bound is not 2^-7 itself because a removal step's fraction is seldom dyadic, and one that is a hair
+     wider would cost another evaluation for nothing.)
   2. *Area.* Then the interval with the largest estimate ``E_k`` of the error that linear interpolation (the
      trapezoid of ``Analysis.metrics.normalized_auc``) makes in its part of the normalised area is split, until the
      budget is spent or every ``E_k`` is below ``ADAPTIVE_STOP``::
@@ -64,7 +66,7 @@ SPACINGS = ("linear", "geometric", "adaptive")
 GEOMETRIC_SMALLEST = 0.01
 ADAPTIVE_START = (0.0, 0.25, 0.5, 0.75, 1.0)
 ADAPTIVE_STOP = 1e-3
-ADAPTIVE_CROSSING_WIDTH = 2.0 ** -7
+ADAPTIVE_CROSSING_WIDTH = 0.01
 # Intervals narrower than this are not split further (2^-14: far below any curve's resolution).
 ADAPTIVE_SMALLEST_WIDTH = 2.0 ** -14
 

@@ -46,7 +46,7 @@ def within_tolerance(points: list[tuple[float, float]], tolerance: float = DEFAU
 
 def test_the_tolerance_crossing_is_halved_first_though_the_area_bound_points_elsewhere():
     # [0.75, 1] has the largest area estimate (0.97 x 0.25); [0.5, 0.75] holds the 5 % crossing at 0.6 and an
-    # estimate of only 0.03 x 0.25. The crossing interval is halved first, down to 2^-7, then the area is refined.
+    # estimate of only 0.03 x 0.25. The crossing interval is halved first, down to 2^-7 (at most 0.01), then the area is refined.
     picked = adaptive_picks(knee, budget=12)
     assert picked[:5] == [0.625, 0.5625, 0.59375, 0.609375, 0.6015625]
     assert picked[5] == 0.875
@@ -114,7 +114,7 @@ def test_an_earlier_interval_that_a_concave_parabola_lifts_above_the_band_is_ref
     # The normalised points 0, 0.024, 0.024 at 0, 1/4, 1/2 turn down at 1/4 (D = 2 (0 - 0.096) / (1/2) = -0.384),
     # lifting [0, 1/4] and [1/4, 1/2] by 0.384 (1/4)^2 / 8 = 0.003 above 0.024, past the band, 0.025. So the
     # first interval that may hold the crossing is refined, not the one ending at 3/4, and the analysis finds the
-    # hill's edge at 0.278 within 2^-7. Refining only the interval ending at the first point above the band
+    # hill's edge at 0.278 within 0.01. Refining only the interval ending at the first point above the band
     # would report 0.5996: the tolerance fraction off by 0.32.
     true_crossing = 0.375 - (0.015625 - 0.002 / 0.32) ** 0.5
     picked = adaptive_picks(hill, budget=16)
