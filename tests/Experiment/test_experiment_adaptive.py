@@ -17,7 +17,7 @@ import Aggregation
 from Experiment import ExperimentConfig, run_experiment
 from Experiment import thresholds as grids
 from Experiment.removal_steps import RemovalSteps
-from Schema import DEFAULT_TOLERANCE, config_path
+from Schema import DEFAULT_TOLERANCE, KEY_DIGITS, config_path
 
 CURVE = ["trial", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order"]
 
@@ -52,6 +52,29 @@ def test_the_tolerance_crossing_is_halved_first_though_the_area_bound_points_els
     assert picked[5] == 0.875
     found = within_tolerance([(f, knee(f)) for f in [*grids.ADAPTIVE_START, *picked]])
     assert 0.6 - grids.ADAPTIVE_CROSSING_WIDTH <= found <= 0.6
+
+
+def test_the_crossing_stops_at_a_hundredth_though_the_fractions_are_not_dyadic():
+    # Each threshold t removes 1.002 t (a step a hair past t, as whole groups make it). The loss leaves the band at
+    # once: halving [0, 1/4] five times leaves [0, 1.002 / 128], 0.0078, within a hundredth, so there is no sixth
+    # halving (a bound of 2^-7 itself would spend one on the 0.00002 by which 1.002 / 128 exceeds it), and the
+    # straight line after the jump needs nothing more.
+    def fraction(t):
+        return min(1.0, 1.002 * t)
+
+    def between(low, high, wanted):
+        threshold = round(wanted / 1.002, KEY_DIGITS)
+        return threshold if low < fraction(threshold) < high else None
+
+    def loss(f):
+        return 1.0 if f == 0 else 2.0 + f
+
+    points = {t: (fraction(t), loss(fraction(t))) for t in grids.ADAPTIVE_START}
+    picked = []
+    while (t := grids.next_adaptive(points, 12, between=between)) is not None:
+        picked.append(t)
+        points[t] = (fraction(t), loss(fraction(t)))
+    assert picked == [0.125, 0.0625, 0.03125, 0.015625, 0.0078125]
 
 
 def test_the_tolerance_refined_is_the_one_given():
