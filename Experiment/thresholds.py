@@ -6,38 +6,50 @@
 - ``adaptive``: per curve, start from the thresholds ``ADAPTIVE_START`` (0, 1/4, 1/2, 3/4, 1) and spend the rest
   of the budget of ``n`` evaluations where the curve is least known, in ``f``, the ``fraction_removed`` its metrics
   integrate over (at unit, filter or layer level a threshold and the fraction it removes differ). With the
-  points ``(f_k, L_k)`` measured so far sorted by ``f``:
+  points ``(f_k, L_k)`` measured so far sorted by ``f``, ``y_k = (L_k - L0) / |Lc - L0|`` the normalised loss
+  (``L0``: the loss at threshold 0, ``Lc``: at threshold 1), ``w_k = f_{k+1} - f_k``, ``s_k = (y_{k+1} - y_k) / w_k``
+  the slope of interval ``k`` and
 
-  1. *Crossing.* The interval ``[f_k, f_{k+1}]`` whose right end is the first point above the tolerance band,
-     ``L > L0 + tolerance |L0|`` (``L0``: the loss at threshold 0; ``tolerance``: ``adaptive_tolerance`` of the
-     configuration, by default the analysis' ``Schema.DEFAULT_TOLERANCE``), is halved first until it is at most
-     ``ADAPTIVE_CROSSING_WIDTH`` (2^-7, about 0.008) wide: its width bounds the error of the largest fraction
-     removed within that tolerance, which the analysis reads from the measured points, so that error is below a
-     hundredth.
+      D_j = 2 (s_j - s_{j-1}) / (f_{j+1} - f_{j-1}),    C_k = max(|D_k|, |D_{k+1}|)
+
+  (``D_j``: the second derivative of the parabola through the points ``j - 1``, ``j``, ``j + 1``, twice their
+  second divided difference; ``C_k``: the larger of the two parabolas through interval ``k`` and one neighbour,
+  only the one that exists for the first and the last interval):
+
+  1. *Crossing.* The tolerance band is ``L <= L0 + tolerance |L0|`` (``tolerance``: ``adaptive_tolerance`` of the
+     configuration, by default the analysis' ``Schema.DEFAULT_TOLERANCE``). The analysis reads the largest
+     fraction removed within it as the point before the first measured point above the band, so that is known to
+     within the width of the interval ending there, provided no earlier interval rises above the band between
+     its two points. An earlier interval may do so where a parabola through it and a neighbour is concave:
+     where ``max(y_k, y_{k+1}) + R_k`` exceeds the band, ``R_k = max(0, -D_k, -D_{k+1}) w_k^2 / 8`` being the
+     largest rise of such a parabola above the chord (a convex one stays below it). The first interval that may
+     hold the crossing, the one ending at the first point above the band or an earlier one that may rise above
+     it, is halved first, until every such interval is at most ``ADAPTIVE_CROSSING_WIDTH`` (a hundredth) wide, so
+     the error of the largest fraction within the tolerance is at most a hundredth. (Halving 1/4 five times gives
+     2^-7; the bound is not 2^-7 itself because a removal step's fraction is seldom dyadic, and one that is a hair
+     wider would cost another evaluation for nothing.)
   2. *Area.* Then the interval with the largest estimate ``E_k`` of the error that linear interpolation (the
      trapezoid of ``Analysis.metrics.normalized_auc``) makes in its part of the normalised area is split, until the
-     budget is spent or every ``E_k`` is below ``ADAPTIVE_STOP``. In normalised loss ``(L - L0) / |Lc - L0|``
-     (``Lc``: the loss at threshold 1), with ``w_k = f_{k+1} - f_k``, ``d_k`` the change of normalised loss across
-     the interval and ``s_k = d_k / w_k`` its slope::
+     budget is spent or every ``E_k`` is below ``ADAPTIVE_STOP``::
 
-         E_k = max(w_k d_k,  (M_k^2 w_k^2 - d_k^2) / (4 M_k)),   M_k = max(s_{k-1}, s_k, s_{k+1})
+         E_k = C_k w_k^3 / 12
 
-     The first term bounds the error where the loss is monotone inside the interval (the area then lies between
-     ``w_k`` times the lower and the upper end). It is 0 for an interval whose ends are level, however the loss
-     moves between them, so it alone never looks inside such an interval. The second term is the largest area
-     that a curve whose slope is at most ``M_k`` can put between itself and the chord joining the ends (it rises
-     at slope ``M_k`` and falls back, a triangle over the chord); ``M_k`` is the steepest slope measured on the
-     interval and its neighbours, so an interval next to a steep change is suspected of a bump of that
-     steepness, while one in a flat stretch is not (``E_k = 0`` where the interval and its neighbours are level).
-     ``E_k`` bounds the error under either assumption, monotone or as steep as the neighbours; a bump steeper
-     than anything measured nearby, or narrower than the grid around it, stays unseen, as on any grid of
-     ``n`` points.
+     the trapezoid rule's error ``w^3 |y''| / 12`` on one interval (Press et al., *Numerical Recipes*, 3rd ed.,
+     2007, sec. 4.1) with ``y''`` estimated by the parabolas through the interval and each neighbour. It looks
+     where the slope turns, not where the loss changes: a steep straight stretch, whose chord is already the
+     curve, is not split, while a bump between two level ends is suspected where the slopes on either side turn
+     (up into the interval, down out of it), as is a knee. On curves as jagged as those of a few hundred
+     validation examples, a bound from the ends (``w_k |y_{k+1} - y_k|``, the worst case of a monotone interval)
+     spends the budget on the steep rises and leaves wide intervals with turning slopes unmeasured. A bump whose
+     neighbours show no turn, or narrower than the grid around it, stays unseen, as on any grid of ``n`` points;
+     a curve whose measured points are collinear stops before its budget.
 
   An interval is split at the removal step whose fraction is nearest its middle, among the steps strictly inside
   it (``Experiment.removal_steps.RemovalSteps.between``); an interval that holds no step is never split, so no
   evaluation is spent on a threshold that removes what a measured one removes. Ties go to the interval nearest
-  0. The thresholds picked are a function of the measured points, the ranking and the configuration only, so a
-  resumed run picks the same ones.
+  0. Next to a NaN or infinite loss nothing is known: such an interval may hold the crossing, and its area
+  estimate is its width. The thresholds picked are a function of the measured points, the ranking and the
+  configuration only, so a resumed run picks the same ones.
 
 The thresholds are rounded to ``Schema.KEY_DIGITS`` digits, so a threshold written to the CSV and read back is the
 same key.
@@ -54,7 +66,7 @@ SPACINGS = ("linear", "geometric", "adaptive")
 GEOMETRIC_SMALLEST = 0.01
 ADAPTIVE_START = (0.0, 0.25, 0.5, 0.75, 1.0)
 ADAPTIVE_STOP = 1e-3
-ADAPTIVE_CROSSING_WIDTH = 2.0 ** -7
+ADAPTIVE_CROSSING_WIDTH = 0.01
 # Intervals narrower than this are not split further (2^-14: far below any curve's resolution).
 ADAPTIVE_SMALLEST_WIDTH = 2.0 ** -14
 
@@ -82,13 +94,16 @@ def continuous(low: float, high: float, wanted: float) -> float | None:
     return threshold if low < threshold < high else None
 
 
-def area_error(width: float, change: float, steepest: float) -> float:
-    """``E_k`` of the module docstring: the larger of ``width * change`` (a curve monotone in the interval) and
-    ``(steepest^2 width^2 - change^2) / (4 steepest)`` (a curve no steeper than ``steepest``), in normalised loss."""
-    if not math.isfinite(steepest):
-        return width
-    bump = (steepest * width - change) * (steepest * width + change) / (4 * steepest) if steepest > 0 else 0.0
-    return max(width * change, bump)
+def second_derivatives(fractions: list[float], values: list[float]) -> list[float]:
+    """``D_j`` of the module docstring at each point of ``fractions`` (sorted) but the two ends, where there is no
+    parabola (0 there): the second derivative of the parabola through the points ``j - 1``, ``j``, ``j + 1``;
+    NaN where a value is not finite. Two points of one fraction make a zero-width interval, whose slope counts
+    as 0."""
+    slopes = [(b_value - a_value) / (b - a) if b > a else 0.0
+              for a, b, a_value, b_value in zip(fractions, fractions[1:], values, values[1:])]
+    inner = [2 * (right - left) / (fractions[j + 2] - fractions[j]) if fractions[j + 2] > fractions[j] else 0.0
+             for j, (left, right) in enumerate(zip(slopes, slopes[1:]))]
+    return [0.0, *[value if math.isfinite(value) else math.nan for value in inner], 0.0]
 
 
 def next_adaptive(points: dict[float, tuple[float, float]], budget: int, tolerance: float = DEFAULT_TOLERANCE,
@@ -107,25 +122,29 @@ def next_adaptive(points: dict[float, tuple[float, float]], budget: int, toleran
     curve = sorted((fraction, loss) for fraction, loss in points.values())
     initial, chance = points[0.0][1], points[1.0][1]
     scale = abs(chance - initial) if math.isfinite(chance - initial) and chance != initial else 1.0
-    limit = initial + tolerance * abs(initial)
-    crossing = next((k for k, (_, loss) in enumerate(curve) if not loss <= limit), None)
-    widths = [b - a for (a, _), (b, _) in zip(curve, curve[1:])]
-    changes = [abs(loss_b - loss_a) / scale for (_, loss_a), (_, loss_b) in zip(curve, curve[1:])]
-    # A NaN or infinite loss makes its neighbours' slope infinite: they are split by width alone. Two thresholds
-    # of one fraction remove the same weights: a zero-width interval has no slope.
-    slopes = [math.inf if not math.isfinite(change) else change / width if width > 0 else 0.0
-              for change, width in zip(changes, widths)]
+    fractions = [fraction for fraction, _ in curve]
+    values = [(loss - initial) / scale for _, loss in curve]
+    band = tolerance * abs(initial) / scale
+    crossing = next((k for k, value in enumerate(values) if not value <= band), len(values))
+    second = second_derivatives(fractions, values)
     candidates = []
-    for k, (width, change) in enumerate(zip(widths, changes)):
-        a, b = curve[k][0], curve[k + 1][0]
+    for k in range(len(fractions) - 1):
+        a, b = fractions[k], fractions[k + 1]
+        width = b - a
         if width < 2 * ADAPTIVE_SMALLEST_WIDTH:
             continue
-        if k + 1 == crossing and width > ADAPTIVE_CROSSING_WIDTH:
-            candidates.append((0, -width, a, b))  # before any area estimate
+        ends = (second[k], second[k + 1])
+        if not all(math.isfinite(v) for v in (*ends, values[k], values[k + 1])):
+            curvature = rise = math.inf  # a NaN or infinite loss: nothing is known between its neighbours
+        else:
+            curvature, rise = max(abs(d) for d in ends), max(0.0, -min(ends)) * width ** 2 / 8
+        may_cross = k + 1 == crossing or (k + 1 < crossing and max(values[k], values[k + 1]) + rise > band)
+        if may_cross and width > ADAPTIVE_CROSSING_WIDTH:
+            candidates.append((0, a, a, b))  # the first interval that may hold the crossing first, before any area
             continue
-        bound = area_error(width, change, max(slopes[max(k - 1, 0):k + 2])) if math.isfinite(change) else width
-        if bound > ADAPTIVE_STOP:
-            candidates.append((1, -bound, a, b))
+        error = curvature * width ** 3 / 12 if math.isfinite(curvature) else width
+        if error > ADAPTIVE_STOP:
+            candidates.append((1, -error, a, b))
     for _, _, a, b in sorted(candidates):
         threshold = between(a, b, (a + b) / 2)
         if threshold is not None and threshold not in points:

@@ -1,6 +1,8 @@
 """The adaptive threshold grid: refined in the fraction removed, at removal steps only, the tolerance crossing
-first, with the configuration's tolerance, then where the area estimate (which sees a bump between level ends) is
-largest; and ``RemovalSteps``, the fraction removed as a step function."""
+first (where the first point above the band is, or an earlier interval a concave parabola lifts above it), with the
+configuration's tolerance, then where the curvature estimate of the area's error (which sees a bump between level
+ends and leaves a straight rise alone) is largest; and ``RemovalSteps``, the fraction removed as a step
+function."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import Aggregation
 from Experiment import ExperimentConfig, run_experiment
 from Experiment import thresholds as grids
 from Experiment.removal_steps import RemovalSteps
-from Schema import DEFAULT_TOLERANCE, config_path
+from Schema import DEFAULT_TOLERANCE, KEY_DIGITS, config_path
 
 CURVE = ["trial", "epoch", "measure", "aggregation_level", "aggregation_method", "scope", "order"]
 
@@ -44,12 +46,35 @@ def within_tolerance(points: list[tuple[float, float]], tolerance: float = DEFAU
 
 def test_the_tolerance_crossing_is_halved_first_though_the_area_bound_points_elsewhere():
     # [0.75, 1] has the largest area estimate (0.97 x 0.25); [0.5, 0.75] holds the 5 % crossing at 0.6 and an
-    # estimate of only 0.03 x 0.25. The crossing interval is halved first, down to 2^-7, then the area is refined.
+    # estimate of only 0.03 x 0.25. The crossing interval is halved first, down to 2^-7 (at most 0.01), then the area is refined.
     picked = adaptive_picks(knee, budget=12)
     assert picked[:5] == [0.625, 0.5625, 0.59375, 0.609375, 0.6015625]
     assert picked[5] == 0.875
     found = within_tolerance([(f, knee(f)) for f in [*grids.ADAPTIVE_START, *picked]])
     assert 0.6 - grids.ADAPTIVE_CROSSING_WIDTH <= found <= 0.6
+
+
+def test_the_crossing_stops_at_a_hundredth_though_the_fractions_are_not_dyadic():
+    # Each threshold t removes 1.002 t (a step a hair past t, as whole groups make it). The loss leaves the band at
+    # once: halving [0, 1/4] five times leaves [0, 1.002 / 128], 0.0078, within a hundredth, so there is no sixth
+    # halving (a bound of 2^-7 itself would spend one on the 0.00002 by which 1.002 / 128 exceeds it), and the
+    # straight line after the jump needs nothing more.
+    def fraction(t):
+        return min(1.0, 1.002 * t)
+
+    def between(low, high, wanted):
+        threshold = round(wanted / 1.002, KEY_DIGITS)
+        return threshold if low < fraction(threshold) < high else None
+
+    def loss(f):
+        return 1.0 if f == 0 else 2.0 + f
+
+    points = {t: (fraction(t), loss(fraction(t))) for t in grids.ADAPTIVE_START}
+    picked = []
+    while (t := grids.next_adaptive(points, 12, between=between)) is not None:
+        picked.append(t)
+        points[t] = (fraction(t), loss(fraction(t)))
+    assert picked == [0.125, 0.0625, 0.03125, 0.015625, 0.0078125]
 
 
 def test_the_tolerance_refined_is_the_one_given():
@@ -59,42 +84,66 @@ def test_the_tolerance_refined_is_the_one_given():
     assert adaptive_picks(knee, budget=8) != picked
 
 
-def ramp_with_a_bump(f: float) -> float:
-    """1 up to 1/4, a ramp to 3 at 1/2 (normalised slope 4), then 3, except a bump to 5 on (0.55, 0.7): the
-    interval [1/2, 3/4] between the starting fractions has level ends (3 and 3) and the bump inside."""
-    if f <= 0.25:
-        return 1.0
+def test_the_area_estimate_is_the_trapezoid_error_of_the_parabola_through_the_neighbours():
+    # On y = 3 f^2 every parabola through three points is the curve itself: D_j = 6 at every inner point, however
+    # uneven the points, and E_k = 6 w^3 / 12 is the trapezoid's error on that interval exactly.
+    fractions = [0.0, 0.1, 0.25, 0.3, 0.7, 1.0]
+    values = [3 * f ** 2 for f in fractions]
+    second = grids.second_derivatives(fractions, values)
+    assert second[0] == second[-1] == 0.0
+    np.testing.assert_allclose(second[1:-1], 6.0)
+    for a, b in zip(fractions, fractions[1:]):
+        chord = (b - a) * (3 * a ** 2 + 3 * b ** 2) / 2
+        assert chord - (b ** 3 - a ** 3) == pytest.approx(6.0 * (b - a) ** 3 / 12)
+    # By hand on 0, 1/4, 1/2 with values 0, 0, 1: slopes 0 and 4, D = 2 (4 - 0) / (1/2) = 16; a straight line: 0.
+    assert grids.second_derivatives([0, 0.25, 0.5], [0, 0, 1]) == [0.0, 16.0, 0.0]
+    assert grids.second_derivatives([0, 0.25, 0.5, 1], [0, 1, 2, 4]) == [0.0, 0.0, 0.0, 0.0]
+    assert np.isnan(grids.second_derivatives([0, 0.5, 1], [0, np.nan, 1])[1])
+
+
+def straight_then_bump(f: float) -> float:
+    """A straight rise from 1 to 3 over [0, 1/2] (normalised slope 2), then 3, except a bump to 5 on (0.55, 0.7):
+    the interval [1/2, 3/4] between the starting fractions has level ends (3 and 3) and the bump inside."""
     if f <= 0.5:
-        return 1.0 + 8 * (f - 0.25)
+        return 1.0 + 4.0 * f
     return 5.0 if 0.55 < f < 0.7 else 3.0
 
 
-def test_the_area_estimate_of_an_interval_is_the_largest_error_a_curve_as_steep_as_its_neighbours_can_make():
-    # Width 1/4, change 1/8, slope at most 4: the extreme curve rises at slope 4 to its peak at 9/64 and falls at
-    # slope 4 to the right end; the area between it and the chord, by hand, is ((4/4)^2 - (1/8)^2) / 16 = 63/1024,
-    # above the monotone bound w d = 1/32.
-    width, change, steepest = 0.25, 0.125, 4.0
-    peak = (steepest * width + change) / (2 * steepest)
-    extreme = np.trapezoid([0.0, steepest * peak, change], [0.0, peak, width])
-    assert peak == 9 / 64
-    assert extreme - width * change / 2 == pytest.approx(63 / 1024)
-    assert grids.area_error(width, change, steepest) == pytest.approx(63 / 1024)
-    assert grids.area_error(0.25, 0.0, 4.0) == 0.0625  # level ends: 4 x (1/4)^2 / 4
-    assert grids.area_error(0.25, 1.0, 4.0) == 0.25  # the steepest interval itself: the monotone bound w d
-    assert grids.area_error(0.25, 0.0, 0.0) == 0.0  # level, among level neighbours
+def test_a_bump_between_level_ends_is_found_before_a_straight_rise_is_split():
+    # A tolerance no point leaves, so only the area estimate picks. Normalised (by Lc - L0 = 2), the starting
+    # points are 0, 1/2, 1, 1, 1: the slopes 2, 2, 0, 0 turn only at 1/2 (D = 2 (0 - 2) / (1/2) = -8), so
+    # [1/4, 1/2] and [1/2, 3/4] tie at 8 (1/4)^3 / 12 and [0, 1/4], whose parabola is the straight line itself, is 0.
+    # The tie goes to 3/8 (on the line), after which the turn at 1/2 is sharper (D = -32/3) and [1/2, 3/4] is
+    # split at 5/8, inside the bump. A bound from the ends (w |y_{k+1} - y_k|, the worst case of a monotone
+    # interval) picks 1/8, 3/8, 1/16, 3/16, 5/16, 7/16 on the straight rise before it looks inside the bump.
+    picked = adaptive_picks(straight_then_bump, budget=8, tolerance=10.0)
+    assert picked[:2] == [0.375, 0.625]
+    assert straight_then_bump(0.625) == 5.0
+    assert not any(f < 0.25 for f in adaptive_picks(straight_then_bump, budget=12, tolerance=10.0))
 
 
-def test_a_bump_between_level_ends_is_found():
-    # A tolerance no point leaves, so only the area estimate picks. At the start (normalised by Lc - L0 = 2) the
-    # ramp [1/4, 1/2] has estimate w d = 1/4 and is split first. Then the ramp halves (w d = 1/16 each), [0, 1/4]
-    # and [1/2, 3/4] (level, next to slope 4: 4 (1/4)^2 / 4 = 1/16) tie, taken from 0 up; [0, 1/8] and [1/8, 1/4]
-    # fall to 0 and 1/64. So the fifth pick is the middle of [1/2, 3/4], inside the bump. A bound from the ends
-    # alone, |L_{k+1} - L_k| w, is 0 there and never measures inside it.
-    picked = adaptive_picks(ramp_with_a_bump, budget=10, tolerance=10.0)
-    assert picked[:5] == [0.375, 0.125, 0.3125, 0.4375, 0.625]
-    assert ramp_with_a_bump(0.625) == 5.0
-    assert not any(0.5 < f < 0.75 for f in adaptive_picks(lambda f: ramp_with_a_bump(f) if f <= 0.5 else 3.0,
-                                                          budget=10, tolerance=10.0)[:4])
+def hill(f: float) -> float:
+    """L0 = 1; a rise to 1.048 at 1/4, just inside the 5 % band; a hill above the band on (0.278, 0.472), peaking
+    at 1.053 at 3/8; 1.048 again at 1/2 and up to 0.6; then chance, 3. The starting points 0, 1/4, 1/2 are all
+    inside the band, the first above it is 3/4."""
+    if f <= 0.25:
+        return 1.0 + 0.192 * f
+    if f <= 0.5:
+        return 1.048 + 0.32 * (f - 0.25) * (0.5 - f)
+    return 1.048 if f <= 0.6 else 3.0
+
+
+def test_an_earlier_interval_that_a_concave_parabola_lifts_above_the_band_is_refined_for_the_crossing():
+    # The normalised points 0, 0.024, 0.024 at 0, 1/4, 1/2 turn down at 1/4 (D = 2 (0 - 0.096) / (1/2) = -0.384),
+    # lifting [0, 1/4] and [1/4, 1/2] by 0.384 (1/4)^2 / 8 = 0.003 above 0.024, past the band, 0.025. So the
+    # first interval that may hold the crossing is refined, not the one ending at 3/4, and the analysis finds the
+    # hill's edge at 0.278 within 0.01. Refining only the interval ending at the first point above the band
+    # would report 0.5996: the tolerance fraction off by 0.32.
+    true_crossing = 0.375 - (0.015625 - 0.002 / 0.32) ** 0.5
+    picked = adaptive_picks(hill, budget=16)
+    assert 0.375 in picked[:3]
+    found = within_tolerance([(f, hill(f)) for f in [*grids.ADAPTIVE_START, *picked]])
+    assert true_crossing - grids.ADAPTIVE_CROSSING_WIDTH <= found <= true_crossing
 
 
 def small_ranking(order: str = "least") -> Aggregation.Ranking:
