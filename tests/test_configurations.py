@@ -15,12 +15,12 @@ import pytest
 from Bridge import BridgeConfig
 from Experiment import ExperimentConfig
 from Experiment.config import ThresholdingGrid
-from Runs.records import EXECUTION_FIELDS, RunFields
+from Runs.records import EXECUTION_FIELDS, ExecutionFields, RunFields
 from SequentialLearning import SequentialConfig
 from SequentialLearning.config import SequenceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-GROUPS = {"run": RunFields, "grid": ThresholdingGrid, "sequence": SequenceSettings}
+GROUPS = {"run": RunFields, "execution": ExecutionFields, "grid": ThresholdingGrid, "sequence": SequenceSettings}
 
 
 def names(cls) -> set[str]:
@@ -28,11 +28,12 @@ def names(cls) -> set[str]:
 
 
 def test_each_study_is_its_groups_and_its_own_fields():
-    assert names(ExperimentConfig) >= names(RunFields) | names(ThresholdingGrid)
-    assert names(SequentialConfig) >= names(RunFields) | names(SequenceSettings)
-    assert names(BridgeConfig) >= names(RunFields) | names(ThresholdingGrid) | names(SequenceSettings)
+    run = names(RunFields) | names(ExecutionFields)
+    assert names(ExperimentConfig) >= run | names(ThresholdingGrid)
+    assert names(SequentialConfig) >= run | names(SequenceSettings)
+    assert names(BridgeConfig) >= run | names(ThresholdingGrid) | names(SequenceSettings)
     # The bridge restates none of the runners' own fields: what it has beyond the groups is its own.
-    own = names(BridgeConfig) - names(RunFields) - names(ThresholdingGrid) - names(SequenceSettings)
+    own = names(BridgeConfig) - run - names(ThresholdingGrid) - names(SequenceSettings)
     assert own == {"measures", "measure_options", "num_selection_examples", "results_dir", "lambda_extension_factor",
                    "lambda_bounds", "primary_thresholding_metric", "primary_ewc_score", "primary_aggregation_level"}
     # The fields the bridge declares itself (its annotations) are its own ones and the defaults it changes.
