@@ -1,6 +1,6 @@
 """The trial runner's Ray backend for the sequential and bridge studies: the rows of the local backend, failures
 reported per trial, the resources a trial asks for passed to Ray, and runs that complete after a worker or the
-driver is killed with SIGKILL.
+driver is killed with SIGKILL (sequential and bridge studies).
 
 The Ray tests share one local Ray instance with 2 CPUs whose every process listens on the loopback interface only
 (``tests/conftest.py``); every trial asks for 1 CPU and runs TensorFlow with 1 thread, and the local runs they are
@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from Bridge import BridgeConfig, run_bridge
+from Bridge import runner as bridge_runner
 from Bridge.paths import PARTS, part_csv
 from Runs.trials import TrialsFailedError
 from Schema import SEQUENTIAL_KEY_COLUMNS, THRESHOLDING_KEY_COLUMNS
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MEASURES = ["none", "uniform", "magnitude"]
 ROWS_PER_RUN = 3  # 2 tasks: (trained 0, evaluated 0), (1, 0), (1, 1)
 ROWS_PER_TRIAL = len(MEASURES) * ROWS_PER_RUN  # one λ
+BRIDGE_RUNS_PER_TRIAL = 4  # none, uniform, random and magnitude, at one λ
 # The same loopback-only local Ray as the module's, for a driver run in its own process.
 INIT_RAY = ("import ray, ray._private.ray_constants as constants; constants.ENABLE_RAY_CLUSTER = False; "
             "ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, _node_ip_address='127.0.0.1', "
@@ -111,15 +113,26 @@ def test_sequential_on_ray_gives_the_local_rows(local_ray, sequential_reference,
     assert json.loads(Path(config.results_csv).with_suffix(".json").read_text())["num_threads"] == 1
 
 
-def test_bridge_on_ray_gives_the_local_rows(local_ray, tmp_path):
-    local, on_ray = bridge_config(tmp_path / "local"), bridge_config(tmp_path / "ray", backend="ray")
-    run_local_in_a_fresh_process(local)
-    assert run_bridge(on_ray) == Path(on_ray.results_dir)
+@pytest.fixture(scope="module")
+def bridge_reference(tmp_path_factory):
+    """The folder of the bridge configuration run locally, uninterrupted."""
+    config = bridge_config(tmp_path_factory.mktemp("local") / "bridge")
+    run_local_in_a_fresh_process(config)
+    return config.results_dir
+
+
+def assert_same_study(actual_dir, expected_dir) -> None:
     for part in PARTS:
         keys = THRESHOLDING_KEY_COLUMNS if part == "thresholding" else SEQUENTIAL_KEY_COLUMNS
-        assert set(pd.read_csv(part_csv(on_ray.results_dir, part)).trial) == {0, 1}
-        assert_same_rows(part_csv(on_ray.results_dir, part), part_csv(local.results_dir, part), keys)
-    assert not list(Path(on_ray.results_dir).glob("*_checkpoints/**/*.npz"))  # task A's checkpoints deleted
+        assert set(pd.read_csv(part_csv(actual_dir, part)).trial) == {0, 1}
+        assert_same_rows(part_csv(actual_dir, part), part_csv(expected_dir, part), keys)
+    assert not list(Path(actual_dir).glob("*_checkpoints/**/*.npz"))  # task A's checkpoints deleted
+
+
+def test_bridge_on_ray_gives_the_local_rows(local_ray, bridge_reference, tmp_path):
+    on_ray = bridge_config(tmp_path / "ray", backend="ray")
+    assert run_bridge(on_ray) == Path(on_ray.results_dir)
+    assert_same_study(on_ray.results_dir, bridge_reference)
 
 
 def test_the_execution_fields_are_checked_in_every_study(tmp_path):
@@ -233,6 +246,61 @@ def test_a_killed_driver_then_a_rerun_equals_an_uninterrupted_run(local_ray, seq
     assert kill_at <= written < 2 * ROWS_PER_TRIAL, "the driver was killed after the run was complete"
     run_sequential(config)  # the lock went with the driver; only the missing runs are made
     assert_same_rows(config.results_csv, sequential_reference, SEQUENTIAL_KEY_COLUMNS)
+
+
+def test_a_bridge_worker_killed_mid_trial_is_retried_and_the_study_equals_an_uninterrupted_one(
+        local_ray, bridge_reference, tmp_path, monkeypatch):
+    original = bridge_runner.run_trial
+    kill_after = random.Random(22).randint(1, BRIDGE_RUNS_PER_TRIAL - 1)  # EWC runs sent before the worker dies
+    marker = tmp_path / "killed"
+
+    def killed_once(config, trial, sinks, done, **options):  # pickled by value, as above
+        if trial == 1 and not marker.exists():
+            sent = []
+
+            def sink(rows, results=sinks["sequential"]):
+                results(rows)
+                sent.append(len(rows))
+                if len(sent) == kill_after:
+                    marker.write_text(str(os.getpid()))
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            sinks = {**sinks, "sequential": sink}
+        original(config, trial, sinks, done, **options)
+
+    monkeypatch.setattr(bridge_runner, "run_trial", killed_once)
+    config = bridge_config(tmp_path / "ray", backend="ray")
+    run_bridge(config)
+    assert marker.exists(), "the worker was not killed"
+    assert_same_study(config.results_dir, bridge_reference)  # each row once, in every part
+
+
+def test_a_killed_bridge_driver_then_a_rerun_equals_an_uninterrupted_study(local_ray, bridge_reference, tmp_path):
+    config = bridge_config(tmp_path / "ray", backend="ray")
+    # A trial's thresholding rows come before its EWC runs, which take longer: the kill comes after a seeded number
+    # of thresholding rows (6 per trial: random and magnitude at 3 thresholds), while EWC runs are still missing.
+    sequential, thresholding = (part_csv(config.results_dir, part) for part in ("sequential", "thresholding"))
+    total = 2 * BRIDGE_RUNS_PER_TRIAL * ROWS_PER_RUN
+    kill_at = random.Random(23).randint(1, 2 * 6 - 1)
+    driver = subprocess.Popen([sys.executable, "-c", python_code(config, prefix=INIT_RAY)], cwd=ROOT,
+                              env=process_env(), start_new_session=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 400
+        while num_rows(thresholding) < kill_at:
+            assert driver.poll() is None, f"the driver ended (code {driver.returncode}) before it was killed"
+            assert time.monotonic() < deadline, "no rows from the driver in time"
+            time.sleep(0.2)
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        with_group_ended(driver.pid)
+    assert num_rows(sequential) < total, "the driver was killed after the study was complete"
+    run_bridge(config)  # the locks went with the driver; only what is missing is made
+    assert_same_study(config.results_dir, bridge_reference)
 
 
 def num_rows(path) -> int:
