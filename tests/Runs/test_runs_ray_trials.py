@@ -204,16 +204,7 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_run_equals_an_uninterrupte
 
     def killed_once(config, trial, sinks, done):  # pickled by value: it lives in no module a worker imports
         if trial == 1 and not marker.exists():
-            sent = []
-
-            def sink(rows, results=sinks["results"]):
-                results(rows)
-                sent.append(len(rows))
-                if len(sent) == kill_after:
-                    marker.write_text(str(os.getpid()))
-                    os.kill(os.getpid(), signal.SIGKILL)
-
-            sinks = {"results": sink}
+            sinks = {"results": killing_sink(sinks["results"], kill_after, marker)}
         original(config, trial, sinks, done)
 
     monkeypatch.setattr(sequential_runner, "sequential_trial", killed_once)
@@ -226,22 +217,7 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_run_equals_an_uninterrupte
 def test_a_killed_driver_then_a_rerun_equals_an_uninterrupted_run(local_ray, sequential_reference, tmp_path):
     config = sequential_config(tmp_path / "ray.csv", backend="ray")
     kill_at = random.Random(21).randint(1, 2 * len(MEASURES) - 1) * ROWS_PER_RUN  # rows written before the kill
-    driver = subprocess.Popen([sys.executable, "-c", python_code(config, prefix=INIT_RAY)], cwd=ROOT,
-                              env=process_env(), start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 400
-        while num_rows(config.results_csv) < kill_at:
-            assert driver.poll() is None, f"the driver ended (code {driver.returncode}) before it was killed"
-            assert time.monotonic() < deadline, "no rows from the driver in time"
-            time.sleep(0.2)
-        os.kill(driver.pid, signal.SIGKILL)
-        driver.wait()
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
-        with_group_ended(driver.pid)
+    kill_driver_after_rows(config, config.results_csv, kill_at)
     written = num_rows(config.results_csv)
     assert kill_at <= written < 2 * ROWS_PER_TRIAL, "the driver was killed after the run was complete"
     run_sequential(config)  # the lock went with the driver; only the missing runs are made
@@ -256,16 +232,7 @@ def test_a_bridge_worker_killed_mid_trial_is_retried_and_the_study_equals_an_uni
 
     def killed_once(config, trial, sinks, done, **options):  # pickled by value, as above
         if trial == 1 and not marker.exists():
-            sent = []
-
-            def sink(rows, results=sinks["sequential"]):
-                results(rows)
-                sent.append(len(rows))
-                if len(sent) == kill_after:
-                    marker.write_text(str(os.getpid()))
-                    os.kill(os.getpid(), signal.SIGKILL)
-
-            sinks = {**sinks, "sequential": sink}
+            sinks = {**sinks, "sequential": killing_sink(sinks["sequential"], kill_after, marker)}
         original(config, trial, sinks, done, **options)
 
     monkeypatch.setattr(bridge_runner, "run_trial", killed_once)
@@ -282,12 +249,36 @@ def test_a_killed_bridge_driver_then_a_rerun_equals_an_uninterrupted_study(local
     sequential, thresholding = (part_csv(config.results_dir, part) for part in ("sequential", "thresholding"))
     total = 2 * BRIDGE_RUNS_PER_TRIAL * ROWS_PER_RUN
     kill_at = random.Random(23).randint(1, 2 * 6 - 1)
+    kill_driver_after_rows(config, thresholding, kill_at)
+    assert num_rows(sequential) < total, "the driver was killed after the study was complete"
+    run_bridge(config)  # the locks went with the driver; only what is missing is made
+    assert_same_study(config.results_dir, bridge_reference)
+
+
+def killing_sink(results, kill_after: int, marker: Path):
+    """A sink that passes rows on to ``results`` and, once it has passed ``kill_after`` batches, writes ``marker``
+    and kills its own process with SIGKILL (on a Ray worker: the worker dies mid-trial)."""
+    sent = []
+
+    def sink(rows):
+        results(rows)
+        sent.append(len(rows))
+        if len(sent) == kill_after:
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return sink
+
+
+def kill_driver_after_rows(config, watched, count: int) -> None:
+    """Run ``config`` on Ray from a driver in its own process and kill it with SIGKILL once the CSV ``watched``
+    holds ``count`` rows; then end what is left of its session."""
     driver = subprocess.Popen([sys.executable, "-c", python_code(config, prefix=INIT_RAY)], cwd=ROOT,
                               env=process_env(), start_new_session=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 400
-        while num_rows(thresholding) < kill_at:
+        while num_rows(watched) < count:
             assert driver.poll() is None, f"the driver ended (code {driver.returncode}) before it was killed"
             assert time.monotonic() < deadline, "no rows from the driver in time"
             time.sleep(0.2)
@@ -298,9 +289,6 @@ def test_a_killed_bridge_driver_then_a_rerun_equals_an_uninterrupted_study(local
             driver.kill()
             driver.wait()
         with_group_ended(driver.pid)
-    assert num_rows(sequential) < total, "the driver was killed after the study was complete"
-    run_bridge(config)  # the locks went with the driver; only what is missing is made
-    assert_same_study(config.results_dir, bridge_reference)
 
 
 def num_rows(path) -> int:
