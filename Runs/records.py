@@ -108,10 +108,11 @@ class ConfigRecord:
         """The configuration of every field's value in ``namespace`` (a notebook's ``globals()``, where each field is
         a parameter); a ValueError naming a parameter given under a name it no longer has (papermill would otherwise
         set an unused variable and the run would silently use the default)."""
-        renamed = [f"{old} (now {new})" for old, new in cls.RENAMED.items() if old in namespace]
+        renamed = {old: new for old, new in cls.RENAMED.items() if old in namespace}
         if renamed:
-            raise ValueError(f"{cls.__name__} has no parameter {', '.join(renamed)}; pass the new name, e.g. "
-                             f"papermill -p {next(iter(cls.RENAMED.values()))} ...")
+            raise ValueError(f"{cls.__name__} has no parameter "
+                             f"{', '.join(f'{old} (now {new})' for old, new in renamed.items())}; pass the new name, "
+                             f"e.g. papermill -p {next(iter(renamed.values()))} ...")
         return cls(**{f.name: namespace[f.name] for f in dataclasses.fields(cls)})
 
     @classmethod
